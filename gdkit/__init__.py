@@ -1,0 +1,3 @@
+"""gdkit: an auto-grading kit for the gradient-descent homework."""
+
+__version__ = "0.1.0"
