@@ -12,6 +12,12 @@ def _experiment(args: argparse.Namespace) -> int:
     return run_experiment_cli(args)
 
 
+def _build(args: argparse.Namespace) -> int:
+    from gdkit.build import run_build_cli
+
+    return run_build_cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gdkit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -23,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--every", type=int, default=1, help="print the loss every K iterations (default 1)")
     p.add_argument("--plot", default=None, metavar="FILE.png", help="save the loss curve to this PNG")
     p.set_defaults(func=_experiment)
+
+    p = sub.add_parser("build", help="build the student notebook (dist/student/) from the master notebook")
+    p.add_argument("--master", default=None, help="master notebook (default: assignment/master.ipynb)")
+    p.add_argument("--out", default="dist", help="output folder (default: dist)")
+    p.set_defaults(func=_build)
     return parser
 
 
