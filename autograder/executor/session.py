@@ -1,0 +1,238 @@
+"""The grader's handle on one submission's student process: run cells, ask probes, enforce time, clean up.
+
+Everything that comes back is raw plain data (dicts of lists and numbers); turning it into checked values is
+the job of :mod:`gdkit.autograder.observations`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gdkit.autograder.executor import sandbox
+from gdkit.autograder.executor.sandbox import Limits, StudentUser
+
+RUNTIME = Path(__file__).with_name("runtime.py")
+MAX_FRAME = 64 * 1024 * 1024
+START_TIMEOUT = 60.0
+KILL_GRACE = 5.0
+
+
+class ExecutorBroken(Exception):
+    """The student process stopped answering sensibly; no more requests can be served."""
+
+
+@dataclass
+class CellOutcome:
+    index: int
+    status: str  # ok | error | timeout | died | skipped
+    error: str = ""
+
+
+@dataclass
+class ProbeOutcome:
+    status: str  # ok | timeout | died | broken
+    replies: list[dict] = field(default_factory=list)
+
+
+class ExecutorSession:
+    """One student process for one submission. Use as a context manager: leaving it kills everything."""
+
+    def __init__(self, python: str | None = None, limits: Limits | None = None,
+                 user: StudentUser | None = None) -> None:
+        self.python = python or sys.executable
+        self.limits = limits or Limits()
+        self.user = user
+        self.log: list[str] = []
+        self._buffer = b""
+        self._broken = False
+        self._output = bytearray()
+        self._output_dropped = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    def __enter__(self) -> ExecutorSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def start(self) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="gdkit-run-"))
+        runtime = self.workdir / "runtime.py"
+        shutil.copyfile(RUNTIME, runtime)
+        if self.user is not None:
+            os.chown(self.workdir, self.user.uid, self.user.gid)
+            os.chmod(runtime, 0o644)
+            self.log.append(f"student code runs as user {self.user.name} (uid {self.user.uid})"
+                            + ("" if sandbox.network_namespace_available() else "; no network namespace here"))
+        else:
+            self.log.append("not root: student code runs as the current user (no user switch, no network "
+                            "isolation); OS limits and timeouts still apply")
+        cmd_r, self._cmd_w = os.pipe()
+        self._reply_r, reply_w = os.pipe()
+        argv = sandbox.command(self.python, runtime, (cmd_r, reply_w), self.limits, self.user)
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(cmd_r, reply_w), cwd=self.workdir, env=sandbox.environment(self.workdir),
+            start_new_session=True,
+        )
+        os.close(cmd_r)
+        os.close(reply_w)
+        self._drain = threading.Thread(target=self._drain_output, daemon=True)
+        self._drain.start()
+        ready = self._receive(time.monotonic() + START_TIMEOUT)
+        if ready is None or ready.get("op") != "ready":
+            self.close()
+            who = f"user {self.user.name}" if self.user else "the current user"
+            raise ExecutorBroken(
+                f"the student process did not start: can {who} run {self.python} and import numpy? "
+                f"Output: {self.output()[-500:]!r}"
+            )
+
+    def close(self) -> None:
+        if getattr(self, "proc", None) is None:
+            return
+        try:
+            self._send({"op": "exit"})
+        except ExecutorBroken:
+            pass
+        sandbox.kill_everything(self.user, self.proc.pid)
+        try:
+            self.proc.wait(timeout=KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._drain.join(timeout=KILL_GRACE)
+        for fd in (self._cmd_w, self._reply_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.proc = None
+
+    # -- requests ------------------------------------------------------------------------------------------
+
+    def run_cell(self, index: int, source: str) -> CellOutcome:
+        status, reply = self._forked({"op": "cell", "index": index, "source": source},
+                                     "cell_done", self.limits.cell_timeout)
+        if status != "ok":
+            return CellOutcome(index, status)
+        return CellOutcome(index, "ok" if reply.get("status") == "ok" else "error", str(reply.get("error", "")))
+
+    def names(self) -> dict[str, bool]:
+        self._send({"op": "names"})
+        reply = self._receive(time.monotonic() + self.limits.probe_timeout)
+        if reply is None or reply.get("op") != "names" or not isinstance(reply.get("names"), dict):
+            self._broken = True
+            raise ExecutorBroken("no answer to the names request")
+        return {str(k): bool(v) for k, v in reply["names"].items()}
+
+    def probe(self, calls: list[dict], substitute: tuple[str, ...] = ()) -> ProbeOutcome:
+        if self._broken:
+            return ProbeOutcome("broken")
+        try:
+            status, reply = self._forked({"op": "probe", "calls": calls, "substitute": list(substitute)},
+                                         "probe_done", self.limits.probe_timeout)
+        except ExecutorBroken:
+            return ProbeOutcome("broken")
+        replies = reply.get("replies") if status == "ok" else None
+        if status == "ok" and (not isinstance(replies, list) or len(replies) != len(calls)):
+            return ProbeOutcome("broken")
+        return ProbeOutcome(status, replies or [])
+
+    def output(self) -> str:
+        text = self._output.decode("utf-8", errors="replace")
+        if self._output_dropped:
+            text += f"\n[... {self._output_dropped} more bytes of output dropped]"
+        return text
+
+    # -- the fork-chain protocol ---------------------------------------------------------------------------
+
+    def _forked(self, request: dict, done_op: str, timeout: float) -> tuple[str, dict]:
+        """Send a request served by a forked child; on timeout kill that child (the parent goes on)."""
+        if self._broken:
+            raise ExecutorBroken("executor already broken")
+        self._send(request)
+        deadline = time.monotonic() + timeout
+        started = self._receive(deadline)
+        if started is None or started.get("op") != "started":
+            self._broken = True
+            raise ExecutorBroken("the student process stopped answering")
+        pid = started.get("pid")
+        reply = self._receive(deadline)
+        if reply is None:
+            if isinstance(pid, int) and sandbox.owned_by(pid, self.user, self.proc.pid):
+                os.kill(pid, 9)
+            reply = self._receive(time.monotonic() + KILL_GRACE)
+            if reply is None or reply.get("op") != "died":
+                self._broken = True
+                raise ExecutorBroken("the student process did not recover from a timeout")
+            return "timeout", {}
+        if reply.get("op") == "died":
+            return "died", reply
+        if reply.get("op") != done_op:
+            self._broken = True
+            raise ExecutorBroken(f"unexpected reply {str(reply.get('op'))[:40]!r}")
+        return "ok", reply
+
+    def _send(self, obj: dict) -> None:
+        data = json.dumps(obj).encode("utf-8")
+        try:
+            os.write(self._cmd_w, b"%010d" % len(data))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._cmd_w, view):]
+        except OSError as exc:  # the student process is gone
+            self._broken = True
+            raise ExecutorBroken(f"cannot send to the student process: {exc}") from exc
+
+    def _receive(self, deadline: float) -> dict | None:
+        """One frame from the student process, or None on timeout, end of stream or garbage."""
+        while True:
+            if len(self._buffer) >= 10:
+                head = self._buffer[:10]
+                if not head.isdigit() or int(head) > MAX_FRAME:
+                    self._broken = True
+                    return None
+                size = int(head)
+                if len(self._buffer) >= 10 + size:
+                    body, self._buffer = self._buffer[10:10 + size], self._buffer[10 + size:]
+                    try:
+                        obj = json.loads(body)
+                    except ValueError:
+                        self._broken = True
+                        return None
+                    return obj if isinstance(obj, dict) else None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self._reply_r], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(self._reply_r, 1 << 20)
+            if not chunk:
+                self._broken = True
+                return None
+            self._buffer += chunk
+
+    def _drain_output(self) -> None:
+        stream = self.proc.stdout
+        while True:
+            chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+            if not chunk:
+                return
+            room = self.limits.output_cap - len(self._output)
+            self._output += chunk[:max(room, 0)]
+            self._output_dropped += max(len(chunk) - max(room, 0), 0)
