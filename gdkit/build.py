@@ -1,0 +1,238 @@
+"""Build the hand-out from the master notebook (``gdkit build``).
+
+``otter assign`` (Otter-Grader 7, run as a subprocess of this interpreter's own ``otter``) turns the master
+notebook ``assignment/master.ipynb`` into a student notebook (solutions replaced by ``...``, public checks in
+``tests/*.py``) and an Otter autograder folder. This module runs it in a temporary folder and writes::
+
+    OUT/student/gradient_descent.ipynb     the student notebook (normalised: byte-identical for the same input)
+    OUT/student/tests/<question>.py        the public checks ``grader.check(...)`` runs
+    OUT/student.zip                        the hand-out: the two above under ``gradient_descent/``
+    OUT/otter-autograder/                  otter's autograder output (solution notebook, all tests,
+                                           otter_config.json, otter's Gradescope zip under a fixed name)
+
+Hidden grading is not Otter's job in this kit: the master notebook holds only public checks; the grading
+engine (``gdkit.autograder``) has its own. A Gradescope package of that engine can be added after
+:func:`build_assignment` (it returns the paths it wrote), see :func:`run_build_cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MASTER = REPO / "assignment" / "master.ipynb"
+
+#: The name students see: the master is copied under this name before ``otter assign`` runs, so the student
+#: notebook (and the ``otter.Notebook("...")`` call in its first cell) does not depend on the master's path.
+NOTEBOOK_NAME = "gradient_descent.ipynb"
+ZIP_ROOT = "gradient_descent"
+OTTER_ZIP_NAME = "gradient_descent-otter-autograder.zip"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+OTTER_TIMEOUT_S = 600
+
+
+class BuildError(Exception):
+    """The build failed; ``str(error)`` is a one-line message for the user."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What :func:`build_assignment` wrote."""
+
+    student_dir: Path
+    student_notebook: Path
+    student_zip: Path
+    otter_autograder_dir: Path
+
+
+# --------------------------------------------------------------------------------------------------------
+# checks before otter runs (so the common mistakes get a clear message instead of a traceback)
+
+
+def _check_master(master: Path) -> None:
+    if not master.is_file():
+        raise BuildError(f"master notebook not found: {master}")
+    try:
+        raw = json.loads(master.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BuildError(f"master notebook {master} is not valid JSON: {e}") from None
+    try:
+        nb = nbformat.from_dict(raw)
+        nbformat.validate(nb)
+    except Exception as e:  # nbformat raises several types (ValidationError, KeyError, ...)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BuildError(f"master notebook {master} is not a valid notebook: {first}") from None
+    has_config = any(
+        c.get("cell_type") == "raw" and "".join(c.get("source", "")).lstrip().startswith("# ASSIGNMENT CONFIG")
+        for c in nb.get("cells", [])
+    )
+    if not has_config:
+        raise BuildError(f"master notebook {master} has no raw cell starting with '# ASSIGNMENT CONFIG'")
+
+
+_ERROR_LINE = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception)\w*|AssertionError|KeyboardInterrupt):\s*(.*)$")
+
+
+def _otter_error_essence(output: str) -> str:
+    """The last ``SomeError: message`` line of otter's traceback, or its last non-empty line."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.startswith("[IPKernelApp]")]
+    for ln in reversed(lines):
+        m = _ERROR_LINE.match(ln)
+        if m:
+            msg = m.group(2).strip()
+            # AssertionErrors from otter's solution stripping include whole cells: keep them short
+            msg = msg if len(msg) <= 300 else msg[:300] + "..."
+            return f"{m.group(1)}: {msg}" if msg else m.group(1)
+    return lines[-1] if lines else "no output"
+
+
+# --------------------------------------------------------------------------------------------------------
+# running otter
+
+
+def _otter_command() -> list[str]:
+    otter = Path(sys.executable).parent / "otter"
+    if otter.exists():
+        return [str(otter)]
+    return [sys.executable, "-m", "otter"]
+
+
+def _otter_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # the python3 kernel of this interpreter's ipykernel; prepend so it wins over any user-level kernel
+    share = str(Path(sys.prefix) / "share" / "jupyter")
+    env["JUPYTER_PATH"] = share + (os.pathsep + env["JUPYTER_PATH"] if env.get("JUPYTER_PATH") else "")
+    env.setdefault("MPLBACKEND", "Agg")
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def run_otter_assign(master: Path, workdir: Path) -> Path:
+    """Run ``otter assign`` on a copy of ``master`` named :data:`NOTEBOOK_NAME` in ``workdir``.
+
+    Returns otter's result folder (``workdir/dist`` with ``student/`` and ``autograder/``).
+    Raises :class:`BuildError` with otter's error in one line if it fails.
+    """
+    src = workdir / NOTEBOOK_NAME
+    shutil.copyfile(master, src)
+    result = workdir / "dist"
+    cmd = [*_otter_command(), "assign", NOTEBOOK_NAME, "dist"]
+    try:
+        proc = subprocess.run(
+            cmd, cwd=workdir, env=_otter_env(), capture_output=True, text=True, timeout=OTTER_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"otter assign did not finish within {OTTER_TIMEOUT_S} s") from None
+    except OSError as e:
+        raise BuildError(f"cannot run otter ({' '.join(cmd)}): {e}") from None
+    if proc.returncode != 0:
+        essence = _otter_error_essence(proc.stderr + "\n" + proc.stdout)
+        raise BuildError(f"otter assign failed on {master.name}: {essence}")
+    for sub in ("student", "autograder"):
+        if not (result / sub / NOTEBOOK_NAME).is_file():
+            raise BuildError(f"otter assign produced no {sub}/{NOTEBOOK_NAME}")
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------
+# normalisation (same input -> same bytes)
+
+
+def normalise_notebook(path: Path) -> None:
+    """Rewrite a notebook deterministically: sequential cell ids, no outputs, canonical JSON."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"  # otter gives the cells it adds random ids
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("ExecuteTime", None)
+    nb.metadata.pop("widgets", None)
+    nbformat.validate(nb)
+    text = nbformat.writes(nb)
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8", newline="\n")
+
+
+def _deterministic_zip(src_dir: Path, dest: Path, root: str) -> None:
+    """Zip ``src_dir`` under folder ``root`` with sorted entries, fixed timestamps and permissions."""
+    files = sorted(p for p in src_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for p in files:
+            info = zipfile.ZipInfo(f"{root}/{p.relative_to(src_dir).as_posix()}", date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            zf.writestr(info, p.read_bytes())
+
+
+# --------------------------------------------------------------------------------------------------------
+# the build
+
+
+def build_assignment(master: Path, out: Path) -> BuildResult:
+    """Build ``out/student/``, ``out/student.zip`` and ``out/otter-autograder/`` from ``master``.
+
+    Raises :class:`BuildError` (one-line message) if the master notebook is broken or otter fails.
+    Existing ``student/``, ``student.zip`` and ``otter-autograder/`` in ``out`` are replaced; nothing else in
+    ``out`` is touched.
+    """
+    master, out = Path(master).resolve(), Path(out).resolve()
+    _check_master(master)
+    with tempfile.TemporaryDirectory(prefix="gdkit-build-") as tmp:
+        result = run_otter_assign(master, Path(tmp))
+        student_src, ag_src = result / "student", result / "autograder"
+
+        student_dir = out / "student"
+        ag_dir = out / "otter-autograder"
+        student_zip = out / "student.zip"
+        out.mkdir(parents=True, exist_ok=True)
+        for old in (student_dir, ag_dir):
+            if old.exists():
+                shutil.rmtree(old)
+        student_zip.unlink(missing_ok=True)
+
+        shutil.copytree(student_src, student_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        normalise_notebook(student_dir / NOTEBOOK_NAME)
+        _deterministic_zip(student_dir, student_zip, ZIP_ROOT)
+
+        shutil.copytree(ag_src, ag_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        normalise_notebook(ag_dir / NOTEBOOK_NAME)
+        for z in ag_dir.glob("*-autograder_*.zip"):  # otter puts a timestamp in the name
+            z.rename(ag_dir / OTTER_ZIP_NAME)
+
+    return BuildResult(
+        student_dir=student_dir,
+        student_notebook=student_dir / NOTEBOOK_NAME,
+        student_zip=student_zip,
+        otter_autograder_dir=ag_dir,
+    )
+
+
+def run_build_cli(args: argparse.Namespace) -> int:
+    """``gdkit build [--master M] [--out DIR]``: exit code 0 on success, 1 with a one-line message if not."""
+    master = Path(args.master) if getattr(args, "master", None) else DEFAULT_MASTER
+    out = Path(getattr(args, "out", None) or "dist")
+    try:
+        res = build_assignment(master, out)
+    except BuildError as e:
+        print(f"gdkit build: error: {e}", file=sys.stderr)
+        return 1
+    # Later: the Gradescope package of gdkit's own grading engine is built here, from `res`.
+    print(f"student notebook: {res.student_notebook}")
+    print(f"hand-out zip:     {res.student_zip}")
+    print(f"otter autograder: {res.otter_autograder_dir}")
+    return 0
