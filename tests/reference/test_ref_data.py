@@ -2,8 +2,6 @@
 
 import numpy as np
 import pytest
-from scipy.optimize import linprog
-
 from gdkit.reference import (
     linear_data,
     linear_descent_history,
@@ -12,6 +10,7 @@ from gdkit.reference import (
     make_linear_problem,
     make_logistic_problem,
 )
+from scipy.optimize import linprog
 
 SEED_LOSSES = [3.9923695504740464, 2.8107099480787543, 2.0042900376700956]
 
@@ -19,8 +18,13 @@ SEED_LOSSES = [3.9923695504740464, 2.8107099480787543, 2.0042900376700956]
 def strictly_separable(X, y):
     """LP feasibility: is there w with (2y-1) * (X w) >= 1 for every row? (status 2 = infeasible)."""
     s = 2 * y.ravel() - 1
-    res = linprog(np.zeros(X.shape[1]), A_ub=-(s[:, None] * X), b_ub=-np.ones(len(s)),
-                  bounds=[(None, None)] * X.shape[1], method="highs")
+    res = linprog(
+        np.zeros(X.shape[1]),
+        A_ub=-(s[:, None] * X),
+        b_ub=-np.ones(len(s)),
+        bounds=[(None, None)] * X.shape[1],
+        method="highs",
+    )
     assert res.status in (0, 2), res.message
     return res.status == 0
 

@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from gdkit.reference import (
     linear_data,
     linear_lipschitz,
