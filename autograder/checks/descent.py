@@ -1,0 +1,135 @@
+"""Checks of the two gradient-descent functions, graded with the correct gradient substituted.
+
+Substituting the helpers means a wrong gradient is charged once, on its own question. The trajectory after 1
+and 5 iterations (from theta=None and from a given theta) catches off-by-one loops, ignored learning rates or
+starting points, and closed-form answers; convergence at a safe step size catches early stopping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from gdkit import reference as ref
+from gdkit.autograder.checks.framework import Call, Context, check, close, expect_array, fail, mismatch
+
+CONVERGENCE_ATOL = 1e-6
+MAX_ITERS = 20_000
+
+
+def _iterations_to_converge(gd: Callable, X: np.ndarray, y: np.ndarray, lr: float, optimum: np.ndarray) -> int:
+    """How many reference updates reach 1e-7 of the optimum (the student is then held to 1e-6)."""
+    theta, n = np.zeros_like(optimum), 0
+    while np.max(np.abs(theta - optimum)) > CONVERGENCE_ATOL / 10 and n < MAX_ITERS:
+        theta = gd(X, y, lr, 50, theta)
+        n += 50
+    return n
+
+
+def register_descent_checks(
+    fn: str,
+    reference: Callable,
+    make_problem: Callable,
+    optimum: Callable,
+    lipschitz: Callable,
+    assignment_data: Callable,
+    assignment_lr: float,
+    substitute: tuple[str, ...],
+    points: dict[str, float],
+) -> None:
+    def trajectory_likely(found: np.ndarray, X: np.ndarray, y: np.ndarray, lr: float, n: int,
+                          theta0: np.ndarray | None) -> str:
+        start = np.zeros((X.shape[1], 1)) if theta0 is None else theta0
+        if close(found, start):
+            return "theta was returned unchanged: the loop never updated it"
+        for k, text in ((n - 1, "one update too few"), (n + 1, "one update too many")):
+            if k >= 0 and close(found, reference(X, y, lr, k, start)):
+                return f"{text}: do exactly num_iters updates (for i in range(num_iters))"
+        if theta0 is not None and close(found, reference(X, y, lr, n)):
+            return "the given theta was ignored: start from theta when it is not None"
+        if close(found, optimum(X, y), rtol=1e-5, atol=1e-8):
+            return "the optimum was returned directly: the question asks for gradient-descent iterations"
+        if close(found, reference(X, y, 1.0, n, start)):
+            return "the learning rate was ignored"
+        return "each update is theta = theta - learn_rate * gradient, from zeros (d, 1) when theta is None"
+
+    @check(fn, "one step from zeros on a small known case", points["public"], public=True)
+    def public(ctx: Context) -> None:
+        X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+        y = np.array([[0.0], [1.0], [1.0]])
+        call = Call(fn, (X, y, 0.1, 1))
+        [obs] = ctx.call([call], substitute)
+        found = expect_array(obs, call, (2, 1), "theta")
+        expected = reference(X, y, 0.1, 1)
+        if not close(found, expected):
+            fail(f"{np.array2string(expected.ravel(), precision=8)} after one update from zeros",
+                 np.array2string(found.ravel(), precision=8), trajectory_likely(found, X, y, 0.1, 1, None))
+
+    @check(fn, "exactly num_iters updates, from zeros and from a given theta", points["trajectory"])
+    def trajectory(ctx: Context) -> None:
+        X, y = make_problem(ctx.rng, 9, 3)
+        lr = 0.5 / lipschitz(X)
+        theta0 = ctx.rng.normal(size=(3, 1))
+        cases = [(1, None), (5, None), (1, theta0), (5, theta0)]
+        calls = [Call(fn, (X, y, lr, n) if t is None else (X, y, lr, n, t)) for n, t in cases]
+        for call, obs, (n, t) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
+            found = expect_array(obs, call, (3, 1), "theta")
+            expected = reference(X, y, lr, n, t)
+            if not close(found, expected):
+                start = "zeros" if t is None else "a given theta"
+                fail(f"theta after exactly {n} update(s) from {start}",
+                     f"{call.describe()}: {mismatch(found, expected)}",
+                     trajectory_likely(found, X, y, lr, n, t))
+
+    @check(fn, "converges to the optimum at a safe learning rate", points["convergence"])
+    def convergence(ctx: Context) -> None:
+        X, y = make_problem(ctx.rng, 41, 3)
+        lr = 1.0 / lipschitz(X)
+        best = optimum(X, y)
+        n = _iterations_to_converge(reference, X, y, lr, best)
+        call = Call(fn, (X, y, lr, n))
+        [obs] = ctx.call([call], substitute)
+        found = expect_array(obs, call, (3, 1), "theta")
+        gap = float(np.max(np.abs(found - best)))
+        if not gap <= CONVERGENCE_ATOL:
+            fail(f"theta within {CONVERGENCE_ATOL:g} of the optimum after {n} updates at learning rate 1/L",
+                 f"{call.describe()}: max absolute difference {gap:.3g}",
+                 "stopping early, or an update that is not theta - learn_rate * gradient")
+
+    @check(fn, "the assignment's experiment", points["assignment"])
+    def assignment(ctx: Context) -> None:
+        X, y = assignment_data()
+        call = Call(fn, (X, y, assignment_lr, 400))
+        [obs] = ctx.call([call], substitute)
+        found = expect_array(obs, call, (X.shape[1], 1), "theta")
+        expected = reference(X, y, assignment_lr, 400)
+        if not close(found, expected, rtol=1e-9):
+            fail(f"the reference's theta after 400 updates at learning rate {assignment_lr} (rtol 1e-9)",
+                 f"{call.describe()}: {mismatch(found, expected)}",
+                 trajectory_likely(found, X, y, assignment_lr, 400, None))
+
+
+register_descent_checks(
+    "gradient_descent",
+    ref.gradient_descent,
+    ref.make_linear_problem,
+    ref.linear_optimum,
+    ref.linear_lipschitz,
+    ref.linear_data,
+    0.1,
+    ("compute_gradients", "lin_reg_l2"),
+    {"public": 0.5, "trajectory": 1.0, "convergence": 1.0, "assignment": 0.5},
+)
+
+register_descent_checks(
+    "logistic_gradient_descent",
+    ref.logistic_gradient_descent,
+    lambda rng, m, d: ref.make_logistic_problem(rng, m, d, finite_optimum=True),
+    ref.logistic_optimum,
+    ref.logistic_lipschitz,
+    ref.logistic_data,
+    1.0,
+    ("compute_logistic_gradients", "sigmoid", "logistic_loss"),
+    {"public": 0.5, "trajectory": 1.5, "convergence": 1.5, "assignment": 0.5},
+)

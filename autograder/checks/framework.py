@@ -1,0 +1,224 @@
+"""What a check is, how it asks the student process for values, and how it says what is wrong.
+
+A check is a function ``run(ctx)`` that returns on success and raises :class:`CheckFailed` with a message
+for the student. Checks run in the grading process; they reach student code only through ``ctx.call``,
+which sends plain arrays to the student process and gets plain data back.
+"""
+
+from __future__ import annotations
+
+import html
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gdkit.autograder.executor.session import ExecutorSession
+from gdkit.autograder.observations import Observation, observe_batch
+
+
+class CheckFailed(Exception):
+    """A check's verdict: the message says what was expected, what was found and the likely mistake."""
+
+
+@dataclass(frozen=True)
+class Check:
+    function: str  # the contract function this check grades
+    name: str
+    points: float
+    public: bool  # public checks are the ones students can run themselves (gdkit check)
+    run: Callable[[Context], None]
+
+    @property
+    def title(self) -> str:
+        return f"{self.function}: {self.name}"
+
+
+REGISTRY: list[Check] = []
+
+
+def check(function: str, name: str, points: float, public: bool = False):
+    """Register a check; the registration order is the order of the Gradescope tests."""
+
+    def register(run: Callable[[Context], None]) -> Callable[[Context], None]:
+        REGISTRY.append(Check(function, name, points, public, run))
+        return run
+
+    return register
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a student function: its name and positional arguments (arrays or plain numbers)."""
+
+    fn: str
+    args: tuple
+
+    def describe(self) -> str:
+        """The call as a student can read it, with shapes but no values (hidden inputs stay hidden)."""
+        parts = []
+        for arg in self.args:
+            if isinstance(arg, np.ndarray):
+                parts.append(f"array of shape {arg.shape}")
+            elif isinstance(arg, float):
+                parts.append("a float")
+            elif isinstance(arg, int):
+                parts.append("an int")
+            else:
+                parts.append(type(arg).__name__)
+        return f"{self.fn}({', '.join(parts)})"
+
+
+def _encode(arg):
+    if isinstance(arg, np.ndarray):
+        arr = np.asarray(arg, dtype=np.float64)
+        return {"__array__": arr.ravel().tolist(), "shape": list(arr.shape)}
+    return arg
+
+
+class Context:
+    """What a check gets: a random generator of its own and a way to call the student's functions."""
+
+    def __init__(self, session: ExecutorSession, seed: int, check_title: str) -> None:
+        self.session = session
+        # One stream per (submission seed, check): adding a check never changes another check's inputs.
+        self.rng = np.random.default_rng([seed, zlib.crc32(check_title.encode())])
+
+    def call(self, calls: Sequence[Call], substitute: Sequence[str] = ()) -> list[Observation]:
+        """Run the calls in one forked child of the student process (one wall-clock limit for them all)."""
+        payload = [{"fn": c.fn, "args": [_encode(a) for a in c.args]} for c in calls]
+        outcome = self.session.probe(payload, tuple(substitute))
+        return observe_batch(outcome, len(calls))
+
+
+# -- Messages ------------------------------------------------------------------------------------------------
+
+
+def shown(text: str) -> str:
+    """Text that came from the student's process, made safe for Markdown output."""
+    return html.escape(text.replace("`", "'"))[:300]
+
+
+def fail(expected: str, found: str, likely: str = "") -> None:
+    lines = [f"Expected: {expected}", f"Found: {found}"]
+    if likely:
+        lines.append(f"Likely mistake: {likely}")
+    raise CheckFailed("\n".join(lines))
+
+
+def _outcome_problem(obs: Observation, call: Call) -> tuple[str, str] | None:
+    """(found, likely) for outcomes that are not a value at all."""
+    where = call.describe()
+    if obs.kind == "missing":
+        return (f"{call.fn} is not defined" + ("" if obs.type_name == "undefined" else
+                f" as a function (it is a {shown(obs.type_name)})"),
+                f"define `def {call.fn}(...)` with exactly this name, and run its cell without errors")
+    if obs.kind == "none":
+        return (f"{where} returned None",
+                "it is not implemented yet (replace the ... with your code), or a `return` statement is missing")
+    if obs.kind == "error":
+        likely = "read the error: it happened inside your function"
+        if "truth value of an array" in obs.error:
+            likely = "`if not theta:` fails on arrays: write `if theta is None:`"
+        elif "not aligned" in obs.error or "matmul" in obs.error or "mismatch" in obs.error:
+            likely = "a matrix product with the wrong orientation: check X (m, d) @ W (d, 1) and X.T @ (m, 1)"
+        return f"{where} raised {shown(obs.error)}", likely
+    if obs.kind == "mutated":
+        return (f"{where} tried to modify one of its input arrays in place",
+                "inputs must stay unchanged: write `theta = theta - learn_rate * gradients` (not `-=`) "
+                "and copy an array before changing it")
+    if obs.kind == "timeout":
+        return f"{where} did not return within the time limit", "an infinite loop, or far too much work per call"
+    if obs.kind == "died":
+        return f"{where} crashed the Python process", "exit(), os._exit() or a crash inside the function"
+    if obs.kind == "sequence":
+        return (f"{where} returned a tuple of {obs.length} items",
+                "return only the requested value (gradient descent returns theta only)")
+    if obs.kind == "too_big":
+        return (f"{where} returned an array of shape {obs.shape}",
+                "a broadcast between an (m,) and an (m, 1) array made a huge (m, m) result")
+    if obs.kind == "unconvertible":
+        return f"{where} returned a {shown(obs.type_name)}, which is not a number or array", ""
+    if obs.kind == "broken":
+        return (f"{where} gave no readable answer",
+                "the notebook interfered with the grader (replaced print, json, os, or closed files)")
+    return None
+
+
+def expect_array(obs: Observation, call: Call, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """The returned array, of exactly ``shape`` and all finite; otherwise a failure that names the mistake."""
+    problem = _outcome_problem(obs, call)
+    if problem:
+        fail(f"{what} of shape {shape}", *problem)
+    value = obs.value
+    assert value is not None
+    if value.shape != shape:
+        likely = ""
+        if value.shape == (shape[0],) and len(shape) == 2 and shape[1] == 1:
+            likely = f"a 1-D ({shape[0]},) array instead of a ({shape[0]}, 1) column: keep 2-D column vectors"
+        elif value.ndim == 2 and value.shape[0] == value.shape[1] and value.shape != shape:
+            likely = ("a square result comes from a broadcast between an (m,) and an (m, 1) array: "
+                      "keep y and predictions as (m, 1) columns")
+        elif len(shape) == 2 and value.shape == shape[::-1]:
+            likely = "the result is transposed"
+        elif value.shape == () and shape != ():
+            likely = "a single number was returned where an array was expected"
+        fail(f"{what} of shape {shape}", f"{call.describe()} returned shape {value.shape}", likely)
+    if not np.all(np.isfinite(value)):
+        fail(f"{what} with finite values", f"{call.describe()} returned nan or inf values",
+             "an overflow (np.exp of a large number, log of 0) or a division by zero")
+    return value
+
+
+def expect_scalar(obs: Observation, call: Call, what: str) -> float:
+    """A single finite number (a Python float, a numpy scalar or a size-1 array)."""
+    problem = _outcome_problem(obs, call)
+    if problem:
+        fail(what, *problem)
+    value = obs.value
+    assert value is not None
+    if value.size != 1:
+        likely = "a mean over all elements gives one number: use np.mean on the whole array"
+        if value.ndim == 2 and value.shape[0] == value.shape[1]:
+            likely = "a broadcast between an (m,) and an (m, 1) array: keep y and predictions as (m, 1) columns"
+        fail(what, f"{call.describe()} returned an array of shape {value.shape}", likely)
+    number = float(value.reshape(()))
+    if not np.isfinite(number):
+        fail(f"{what}, finite", f"{call.describe()} returned {number}",
+             "an overflow (np.exp of a large number) or log of 0: use a numerically stable form")
+    return number
+
+
+def mismatch(found: np.ndarray, expected: np.ndarray) -> str:
+    """How far apart two arrays are, numpy.testing style, without showing the expected values."""
+    diff = np.abs(found - expected)
+    with np.errstate(all="ignore"):
+        rel = diff / np.abs(expected)
+    bad = int(np.count_nonzero(~np.isclose(found, expected, rtol=1e-7, atol=1e-10)))
+    return (f"{bad} of {expected.size} elements differ; max absolute difference {diff.max():.3g}, "
+            f"max relative difference {np.nanmax(rel[diff > 0]) if np.any(diff > 0) else 0:.3g}")
+
+
+def close(found: np.ndarray | float, expected: np.ndarray | float, rtol: float = 1e-7, atol: float = 1e-10) -> bool:
+    found, expected = np.asarray(found, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return found.shape == expected.shape and bool(np.all(np.abs(found - expected) <= atol + rtol * np.abs(expected)))
+
+
+def factor_of(found: np.ndarray, expected: np.ndarray) -> float | None:
+    """The c with found ~= c * expected, when found is a scaled copy of expected; else None."""
+    denom = float(np.sum(expected * expected))
+    if denom == 0:
+        return None
+    c = float(np.sum(found * expected)) / denom
+    residual = np.linalg.norm(found - c * expected)
+    return c if residual <= 1e-6 * max(np.linalg.norm(found), 1e-300) else None
+
+
+def likely_from_factor(c: float | None, candidates: dict[str, float]) -> str:
+    if c is None:
+        return ""
+    for explanation, value in candidates.items():
+        if abs(c - value) <= 1e-6 * max(abs(value), 1.0):
+            return explanation
+    return f"your result is {c:.4g} times the correct one: check the constant factors"

@@ -1,0 +1,147 @@
+"""Checks of the two gradient functions: compute_gradients (linear) and compute_logistic_gradients.
+
+Both are held to the same tests: shape on small, odd, non-square inputs; values against the reference on
+data the student never saw and on the assignment's data; and agreement with central finite differences of
+the reference loss at random points away from the optimum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from gdkit import reference as ref
+from gdkit.autograder.checks.framework import (
+    Call,
+    Context,
+    check,
+    close,
+    expect_array,
+    factor_of,
+    fail,
+    likely_from_factor,
+    mismatch,
+)
+
+# Small, odd, non-square shapes: each hides a different bug when it is the only one tested (numerics notes).
+SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
+FD_TOLERANCE = 1e-6
+
+
+def central_differences(loss: Callable, X: np.ndarray, Y: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Central finite differences of ``loss(X, Y, W)`` in each component of W (d, 1); step scaled to W."""
+    grad = np.zeros_like(W)
+    for j in range(W.shape[0]):
+        h = 1e-6 * max(1.0, abs(float(W[j, 0])))
+        step = np.zeros_like(W)
+        step[j, 0] = h
+        grad[j, 0] = (loss(X, Y, W + step) - loss(X, Y, W - step)) / (2 * h)
+    return grad
+
+
+def register_gradient_checks(
+    fn: str,
+    reference: Callable,
+    loss: Callable,
+    make_problem: Callable,
+    assignment_data: Callable,
+    candidates: Callable[[int], dict[str, float]],
+    substitute: tuple[str, ...],
+    points: dict[str, float],
+) -> None:
+    """Register the public and hidden checks of one gradient function."""
+
+    def problems(ctx: Context) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        out = []
+        for m, d in SHAPES:
+            X, Y = make_problem(ctx.rng, m, d)
+            out.append((X, Y, ctx.rng.normal(size=(d, 1))))
+        return out
+
+    def compare(found: np.ndarray, expected: np.ndarray, call: Call, m: int, what: str) -> None:
+        if not close(found, expected):
+            fail(f"{what} equal to {fn}'s formula within rtol 1e-7",
+                 f"{call.describe()}: {mismatch(found, expected)}",
+                 likely_from_factor(factor_of(found, expected), candidates(m)))
+
+    @check(fn, "shape and a small known value", points["public"], public=True)
+    def public(ctx: Context) -> None:
+        X = np.array([[1.0, 2.0], [1.0, -1.0], [1.0, 0.5]])
+        Y = np.array([[1.0], [0.0], [1.0]])
+        W = np.array([[0.5], [-0.25]])
+        call = Call(fn, (X, Y, W))
+        [obs] = ctx.call([call], substitute)
+        found = expect_array(obs, call, (2, 1), "a gradient")
+        expected = reference(X, Y, W)
+        if not close(found, expected):
+            fail(f"{np.array2string(expected.ravel(), precision=8)} (as a (2, 1) column)",
+                 f"{np.array2string(found.ravel(), precision=8)}",
+                 likely_from_factor(factor_of(found, expected), candidates(3)))
+
+    @check(fn, "shape on non-square inputs", points["shape"])
+    def shape(ctx: Context) -> None:
+        cases = problems(ctx)
+        calls = [Call(fn, case) for case in cases]
+        for call, obs, (X, _, _) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
+            expect_array(obs, call, (X.shape[1], 1), "a gradient (d, 1), one entry per weight")
+
+    @check(fn, "values on new data and on the assignment's data", points["values"])
+    def values(ctx: Context) -> None:
+        cases = problems(ctx)
+        X, Y = assignment_data()
+        cases.append((X, Y, ctx.rng.normal(size=(X.shape[1], 1))))
+        calls = [Call(fn, case) for case in cases]
+        for call, obs, (X, Y, W) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
+            found = expect_array(obs, call, W.shape, "a gradient")
+            compare(found, reference(X, Y, W), call, X.shape[0], "a gradient")
+
+    @check(fn, "agrees with finite differences of the loss", points["finite_differences"])
+    def finite_differences(ctx: Context) -> None:
+        cases = problems(ctx)
+        calls = [Call(fn, case) for case in cases]
+        for call, obs, (X, Y, W) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
+            found = expect_array(obs, call, W.shape, "a gradient")
+            numeric = central_differences(loss, X, Y, W)
+            rel = np.linalg.norm(found - numeric) / max(np.linalg.norm(found), np.linalg.norm(numeric), 1e-300)
+            if not rel < FD_TOLERANCE:
+                fail(f"the gradient of the loss: relative error below {FD_TOLERANCE:g} against central "
+                     "finite differences",
+                     f"{call.describe()}: relative error {rel:.3g}",
+                     likely_from_factor(factor_of(found, numeric), candidates(X.shape[0]))
+                     or "the formula is not the derivative of the loss; check each factor against the notes")
+
+
+register_gradient_checks(
+    "compute_gradients",
+    ref.compute_gradients,
+    ref.mse_loss,
+    ref.make_linear_problem,
+    ref.linear_data,
+    lambda m: {
+        "divided by m + 1 instead of m (the seed's formula): use m = len(Y)": m / (m + 1),
+        "the factor 2 is missing: the derivative of (XW - Y)^2 brings down a 2": 0.5,
+        "not divided by m: the loss is a mean over the m examples": float(m),
+        "not divided by m and no factor 2": m / 2,
+        "the sign is flipped: the gradient is X^T (XW - Y), not X^T (Y - XW)": -1.0,
+        "the sign is flipped and the factor 2 is missing": -0.5,
+    },
+    (),
+    {"public": 0.5, "shape": 0.5, "values": 1.0, "finite_differences": 1.0},
+)
+
+register_gradient_checks(
+    "compute_logistic_gradients",
+    ref.compute_logistic_gradients,
+    ref.logistic_loss,
+    ref.make_logistic_problem,
+    ref.logistic_data,
+    lambda m: {
+        "an extra factor 2: the logistic gradient is (1/m) X^T (sigmoid(XW) - Y), with no 2": 2.0,
+        "not divided by m: the loss is a mean over the m examples": float(m),
+        "divided by m + 1 instead of m: use m = len(Y)": m / (m + 1),
+        "the sign is flipped: the gradient is X^T (sigmoid(XW) - Y), not X^T (Y - sigmoid(XW))": -1.0,
+    },
+    ("sigmoid",),
+    {"public": 0.5, "shape": 0.5, "values": 1.0, "finite_differences": 1.0},
+)

@@ -1,0 +1,132 @@
+"""Checks of the two loss functions: lin_reg_l2 (RMSE) and logistic_loss (mean binary cross-entropy)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdkit import reference as ref
+from gdkit.autograder.checks.framework import Call, Context, check, expect_scalar, fail
+
+SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
+RTOL = 1e-7
+
+
+def _differs(found: float, expected: float) -> bool:
+    return not abs(found - expected) <= 1e-12 + RTOL * abs(expected)
+
+
+# -- lin_reg_l2 -----------------------------------------------------------------------------------------------
+
+
+def _rmse_likely(found: float, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> str:
+    r = X @ w - y
+    m = len(y)
+    variants = {
+        "this is the mean squared error; lin_reg_l2 is its square root (RMSE)": float(np.mean(r**2)),
+        "a sum instead of a mean: divide by m inside the square root": float(np.sqrt(np.sum(r**2))),
+        "the sum of squares without the mean or the root": float(np.sum(r**2)),
+        "divided by m + 1 instead of m": float(np.sqrt(np.sum(r**2) / (m + 1))),
+        "the mean absolute error: square the residuals, then take the root of their mean": float(np.mean(np.abs(r))),
+    }
+    for explanation, value in variants.items():
+        if not _differs(found, value):
+            return explanation
+    return "RMSE is sqrt(mean((X @ w - y) ** 2)) over all m examples"
+
+
+@check("lin_reg_l2", "a small known value", 0.5, public=True)
+def rmse_public(ctx: Context) -> None:
+    X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+    y = np.array([[1.0], [2.0], [2.0]])
+    w = np.array([[1.0], [1.0]])
+    call = Call("lin_reg_l2", (X, y, w))
+    [obs] = ctx.call([call])
+    found = expect_scalar(obs, call, "one number, the root mean squared error")
+    expected = ref.lin_reg_l2(X, y, w)
+    if _differs(found, expected):
+        fail(f"{expected!r} (sqrt of the mean of the squared residuals 0, 0, 1)", f"{found!r}",
+             _rmse_likely(found, X, y, w))
+
+
+@check("lin_reg_l2", "values on new data and on the assignment's data", 1.5)
+def rmse_values(ctx: Context) -> None:
+    cases = []
+    for m, d in SHAPES:
+        X, y = ref.make_linear_problem(ctx.rng, m, d)
+        cases.append((X, y, ctx.rng.normal(size=(d, 1))))
+    X, y = ref.linear_data()
+    cases.append((X, y, ctx.rng.normal(size=(3, 1))))
+    calls = [Call("lin_reg_l2", case) for case in cases]
+    for call, obs, case in zip(calls, ctx.call(calls), cases, strict=True):
+        found = expect_scalar(obs, call, "one number, the root mean squared error")
+        if _differs(found, ref.lin_reg_l2(*case)):
+            fail("the root mean squared error within rtol 1e-7", f"{call.describe()} differs",
+                 _rmse_likely(found, *case))
+
+
+# -- logistic_loss ------------------------------------------------------------------------------------------
+
+
+def _logloss_likely(found: float, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> str:
+    z = X @ w
+    per_example = np.logaddexp(0, z) - y * z
+    m = len(y)
+    variants = {
+        "the sign is flipped: the loss is -mean(y log p + (1 - y) log(1 - p)), positive": -float(np.mean(per_example)),
+        "a sum instead of a mean over the m examples": float(np.sum(per_example)),
+        "divided by m + 1 instead of m": float(np.sum(per_example) / (m + 1)),
+        "log base 10 instead of the natural log: use np.log": float(np.mean(per_example) / np.log(10)),
+        "only the y = 1 term: add (1 - y) * log(1 - p)": float(np.mean(-y * (z - np.logaddexp(0, z)))),
+        "the labels' roles are swapped: y multiplies log(p), (1 - y) multiplies log(1 - p)":
+            float(np.mean(np.logaddexp(0, z) - (1 - y) * z)),
+    }
+    for explanation, value in variants.items():
+        if not _differs(found, value):
+            return explanation
+    return "the loss is the mean over examples of -(y log p + (1 - y) log(1 - p)) with p = sigmoid(X @ W)"
+
+
+@check("logistic_loss", "a small known value", 0.5, public=True)
+def logloss_public(ctx: Context) -> None:
+    X = np.array([[1.0, 0.0], [1.0, 2.0]])
+    Y = np.array([[0.0], [1.0]])
+    W = np.array([[0.0], [1.0]])
+    call = Call("logistic_loss", (X, Y, W))
+    [obs] = ctx.call([call], ("sigmoid",))
+    found = expect_scalar(obs, call, "one number, the mean binary cross-entropy")
+    expected = ref.logistic_loss(X, Y, W)
+    if _differs(found, expected):
+        fail(f"{expected!r} (= (log 2 + log(1 + e^-2)) / 2)", f"{found!r}", _logloss_likely(found, X, Y, W))
+
+
+@check("logistic_loss", "values on new data and on the assignment's data", 1.5)
+def logloss_values(ctx: Context) -> None:
+    cases = []
+    for m, d in SHAPES:
+        X, y = ref.make_logistic_problem(ctx.rng, m, d)
+        cases.append((X, y, ctx.rng.normal(size=(d, 1))))
+    X, y = ref.logistic_data()
+    cases.append((X, y, ctx.rng.normal(size=(3, 1))))
+    calls = [Call("logistic_loss", case) for case in cases]
+    for call, obs, case in zip(calls, ctx.call(calls, ("sigmoid",)), cases, strict=True):
+        found = expect_scalar(obs, call, "one number, the mean binary cross-entropy")
+        if _differs(found, ref.logistic_loss(*case)):
+            fail("the mean binary cross-entropy within rtol 1e-7", f"{call.describe()} differs",
+                 _logloss_likely(found, *case))
+
+
+@check("logistic_loss", "finite and accurate for confident predictions (|z| up to 1000)", 1.0)
+def logloss_large(ctx: Context) -> None:
+    m = 9
+    X = np.hstack((np.ones((m, 1)), ctx.rng.normal(size=(m, 1))))
+    X[:, 1] = np.sign(X[:, 1]) * (ctx.rng.uniform(200, 1000, size=m))  # |z| in the hundreds
+    Y = (ctx.rng.random((m, 1)) < 0.5).astype(float)
+    Y[0, 0], Y[1, 0] = 0.0, 1.0
+    W = np.array([[0.0], [1.0]])
+    call = Call("logistic_loss", (X, Y, W))
+    [obs] = ctx.call([call], ("sigmoid",))
+    found = expect_scalar(obs, call, "the loss for confident predictions")
+    if _differs(found, ref.logistic_loss(X, Y, W)):
+        fail("the exact loss for confident predictions (rtol 1e-7)", f"{call.describe()} differs",
+             "log(sigmoid(z)) loses all precision for large |z|: compute "
+             "np.mean(np.logaddexp(0, z) - Y * z) with z = X @ W")

@@ -1,0 +1,74 @@
+"""Gradescope's results.json: built from a grade report, validated against a schema, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+def results_json(report, hidden_visibility: str = "after_published") -> dict:
+    """The results.json document for one graded submission (``report`` is a :class:`GradeReport`)."""
+    if hidden_visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {VISIBILITIES}; got {hidden_visibility!r}")
+    tests = []
+    for number, outcome in enumerate(report.outcomes, start=1):
+        tests.append({
+            "name": outcome.check.title,
+            "number": str(number),
+            "score": outcome.score,
+            "max_score": outcome.check.points,
+            "status": "passed" if outcome.passed else "failed",
+            "output": outcome.message,
+            "output_format": "md",
+            "visibility": "visible" if outcome.check.public else hidden_visibility,
+            "tags": [outcome.check.function, "public" if outcome.check.public else "hidden"],
+        })
+    return {
+        "score": report.score,
+        "execution_time": round(report.seconds, 3),
+        "output": report.summary,
+        "output_format": "md",
+        "test_output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"seed": report.seed, "sha256": report.sha256, "gdkit_version": report.version},
+        "tests": tests,
+    }
+
+
+def provisional_results(reason: str) -> dict:
+    """Written before grading starts, so that a grader killed midway still leaves a valid file."""
+    return {"score": 0.0, "output": reason, "output_format": "md", "visibility": "visible", "tests": []}
+
+
+def schema() -> dict:
+    return json.loads(resources.files("gdkit.autograder.results").joinpath("schema.json").read_text())
+
+
+def validate(document: dict) -> None:
+    """Raise ``jsonschema.ValidationError`` if ``document`` is not a valid results.json (test-time helper)."""
+    import jsonschema
+
+    jsonschema.validate(document, schema())
+
+
+def write_atomically(path: Path, document: dict) -> None:
+    """Write JSON to ``path`` from memory, via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(document, f, indent=2, allow_nan=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

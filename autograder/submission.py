@@ -1,0 +1,69 @@
+"""Reading a submitted notebook into the code cells to run, or a clear reason why it cannot be graded.
+
+Only parsing happens here, in the grading process: nothing of the submission is executed or unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class SubmissionError(Exception):
+    """The submission cannot be graded; the message is shown to the student as the reason for a zero."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    path: Path
+    cells: tuple[str, ...]  # code cell sources, in notebook order
+    sha256: str
+
+
+def load_submission(path: Path) -> Submission:
+    """Parse ``path`` as a Jupyter notebook (nbformat 3 or 4, with or without a BOM) and keep its code cells."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SubmissionError(f"cannot read {path.name}: {exc.strerror}") from exc
+    if size > MAX_BYTES:
+        raise SubmissionError(
+            f"{path.name} is {size / 1e6:.1f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit: clear the outputs "
+            "(Kernel > Restart & Clear Output) and submit again"
+        )
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"{path.name} is not a text file (not UTF-8): is it really a .ipynb notebook?") from exc
+    try:
+        data = json.loads(text)
+    except RecursionError as exc:
+        raise SubmissionError(f"{path.name} is nested too deeply to be a notebook") from exc
+    except ValueError as exc:
+        raise SubmissionError(
+            f"{path.name} is not valid notebook JSON ({exc}): download it again from Jupyter "
+            "(File > Download) rather than editing it by hand"
+        ) from exc
+    if not isinstance(data, dict) or "nbformat" not in data:
+        raise SubmissionError(f"{path.name} is JSON but not a Jupyter notebook (no 'nbformat' field)")
+    try:
+        nb = nbformat.reads(json.dumps(data), as_version=4)
+    except Exception as exc:  # nbformat raises many kinds for malformed notebooks
+        raise SubmissionError(f"{path.name} is not a readable notebook: {type(exc).__name__}: {exc}") from exc
+    cells = tuple(
+        cell.get("source", "") if isinstance(cell.get("source", ""), str) else "".join(cell["source"])
+        for cell in nb.get("cells", [])
+        if isinstance(cell, dict) and cell.get("cell_type") == "code"
+    )
+    if not any(source.strip() for source in cells):
+        raise SubmissionError(f"{path.name} has no code cells: nothing to grade")
+    return Submission(path, cells, digest)

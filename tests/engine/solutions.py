@@ -1,0 +1,112 @@
+"""Student notebooks for the engine's tests: a correct solution, one wrong variant per function, attacks.
+
+Each notebook is built from plain code cells, like a student's notebook after they filled it in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+HEADER = "import numpy as np\nimport otter\ngrader = otter.Notebook()"
+
+SOLUTION = {
+    "compute_gradients": '''
+def compute_gradients(X, Y, W):
+    m = len(Y)
+    return (2 / m) * np.dot(X.T, np.dot(X, W) - Y)
+''',
+    "lin_reg_l2": '''
+def lin_reg_l2(x, y, w):
+    return np.sqrt(np.mean((np.dot(x, w) - y) ** 2))
+''',
+    "gradient_descent": '''
+def gradient_descent(X, y, learn_rate, num_iters, theta=None):
+    if theta is None:
+        theta = np.zeros((X.shape[1], 1))
+    for i in range(num_iters):
+        theta = theta - learn_rate * compute_gradients(X, y, theta)
+        loss = lin_reg_l2(X, y, theta)
+        print(f"{i}) loss: {loss}")
+    return theta
+''',
+    "sigmoid": '''
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+''',
+    "logistic_loss": '''
+def logistic_loss(X, Y, W):
+    z = X @ W
+    return np.mean(np.logaddexp(0, z) - Y * z)
+''',
+    "compute_logistic_gradients": '''
+def compute_logistic_gradients(X, Y, W):
+    return X.T @ (sigmoid(X @ W) - Y) / len(Y)
+''',
+    "logistic_gradient_descent": '''
+def logistic_gradient_descent(X, y, learn_rate, num_iters, theta=None):
+    theta = np.zeros((X.shape[1], 1)) if theta is None else theta
+    for _ in range(num_iters):
+        theta = theta - learn_rate * compute_logistic_gradients(X, y, theta)
+    return theta
+''',
+}
+
+# One typical mistake per function (the seed's own defects among them).
+WRONG = {
+    "compute_gradients": '''
+def compute_gradients(X, Y, W):
+    m = len(Y)
+    return (2 / (m + 1)) * X.T @ (X @ W - Y)
+''',
+    "lin_reg_l2": '''
+def lin_reg_l2(x, y, w):
+    return np.mean((x @ w - y) ** 2)
+''',
+    "gradient_descent": '''
+def gradient_descent(X, y, learn_rate, num_iters, theta=None):
+    if not theta:
+        theta = np.zeros((X.shape[1], 1))
+    for i in range(num_iters + 1):
+        theta = theta - learn_rate * compute_gradients(X, y, theta)
+    return theta
+''',
+    "sigmoid": '''
+def sigmoid(z):
+    return 1 / (1 + np.exp(z))
+''',
+    "logistic_loss": '''
+def logistic_loss(X, Y, W):
+    p = sigmoid(X @ W)
+    return -np.mean(Y * np.log(p) + (1 - Y) * np.log(1 - p))
+''',
+    "compute_logistic_gradients": '''
+def compute_logistic_gradients(X, Y, W):
+    return X.T @ (sigmoid(X @ W) - Y)
+''',
+    "logistic_gradient_descent": '''
+def logistic_gradient_descent(X, y, learn_rate, num_iters, theta=None):
+    theta = np.zeros((X.shape[1], 1)) if theta is None else theta
+    for _ in range(num_iters):
+        theta -= learn_rate * compute_logistic_gradients(X, y, theta)
+    return theta
+''',
+}
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source.strip("\n")) for source in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    return path
+
+
+def solution_cells(**replace: str) -> list[str]:
+    """The solution's cells, with some functions' cells replaced (by name)."""
+    cells = [HEADER]
+    for name, source in SOLUTION.items():
+        cells.append(replace.get(name, source))
+        cells.append(f'grader.check("{name}")')
+    return cells
