@@ -128,7 +128,7 @@ def _descend(
     theta = _initial_theta(X, theta)
     losses = np.empty(n if loss is not None else 0)
     for i in range(n):
-        # Rebinding (not -=) keeps the caller's theta untouched even though we copied it anyway.
+        # Rebinding (not -=): every iterate is a fresh array, never an alias of an input.
         theta = theta - lr * grad(X, y, theta)
         if loss is not None:
             losses[i] = loss(X, y, theta)
