@@ -18,6 +18,45 @@ def _build(args: argparse.Namespace) -> int:
     return run_build_cli(args)
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gdkit.autograder.batch import grade_all
+
+    paths = [Path(p) for p in args.submissions]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        print(f"gdkit grade: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print("gdkit grade: -j must be at least 1", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    reports = grade_all(paths, out, jobs=args.jobs, hidden_visibility=args.visibility,
+                        progress=lambda line: print(line, file=sys.stderr))
+    total = sum(r.score for r in reports)
+    print(f"graded {len(reports)} submission(s) into {out}/ (grades.csv); mean score "
+          f"{total / max(len(reports), 1):g} / {reports[0].max_score if reports else 0:g}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gdkit.autograder.batch import print_check_summary
+    from gdkit.autograder.executor import sandbox
+    from gdkit.autograder.grade import grade_notebook
+
+    path = Path(args.notebook)
+    if not path.is_file():
+        print(f"gdkit check: no such file: {path}", file=sys.stderr)
+        return 2
+    user = sandbox.ensure_user() if sandbox.is_root() else None
+    report = grade_notebook(path, public_only=True, user=user)
+    print_check_summary(report)
+    return 0 if report.score == report.max_score else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gdkit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--master", default=None, help="master notebook (default: assignment/master.ipynb)")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
     p.set_defaults(func=_build)
+
+    p = sub.add_parser("grade", help="grade submissions with the hidden checks (results.json + grades.csv)")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
+    p.add_argument("--out", required=True, help="folder for <notebook stem>/results.json and grades.csv")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
+    p.add_argument("--visibility", default="after_published",
+                   choices=["hidden", "after_due_date", "after_published", "visible"],
+                   help="visibility of the hidden checks in results.json (default after_published)")
+    p.set_defaults(func=_grade)
+
+    p = sub.add_parser("check", help="run the public checks on a notebook (what students run)")
+    p.add_argument("notebook", metavar="NOTEBOOK.ipynb")
+    p.set_defaults(func=_check)
     return parser
 
 

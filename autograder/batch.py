@@ -1,0 +1,110 @@
+"""Grading a class: many notebooks, optionally in parallel, each to its own results.json, plus grades.csv.
+
+Results are always written: a provisional results.json before a submission is graded, the final one after,
+and grades.csv at the end with one row per submission whatever happened to it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from gdkit.autograder.checks import CONTRACT
+from gdkit.autograder.executor import sandbox
+from gdkit.autograder.grade import GradeReport, grade_notebook
+from gdkit.autograder.results.gradescope import provisional_results, results_json, write_atomically
+
+
+def output_names(paths: list[Path]) -> list[str]:
+    """One folder name per submission: the notebook's stem, made unique when two stems collide."""
+    seen: dict[str, int] = {}
+    names = []
+    for path in paths:
+        stem = path.stem or "submission"
+        seen[stem] = seen.get(stem, 0) + 1
+        names.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+    return names
+
+
+class _Users:
+    """One unprivileged user per parallel slot, so one submission cannot signal another's processes."""
+
+    def __init__(self, jobs: int) -> None:
+        self._free = [sandbox.DEFAULT_USER if k == 0 else f"{sandbox.DEFAULT_USER}{k}" for k in range(jobs)]
+        self._lock = threading.Lock()
+
+    def take(self) -> str:
+        with self._lock:
+            return self._free.pop()
+
+    def give(self, name: str) -> None:
+        with self._lock:
+            self._free.append(name)
+
+
+def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility: str = "after_published",
+              public_only: bool = False, progress=None) -> list[GradeReport]:
+    """Grade ``paths`` into ``out``; returns the reports in the order given."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = output_names(paths)
+    root = sandbox.is_root()
+    users = _Users(jobs)
+
+    def one(path: Path, name: str) -> GradeReport:
+        folder = out / name
+        write_atomically(folder / "results.json",
+                         provisional_results("Grading did not complete: please resubmit or ask your instructor."))
+        slot = users.take()
+        try:
+            user = sandbox.ensure_user(slot) if root else None
+            report = grade_notebook(path, public_only=public_only, user=user)
+        finally:
+            users.give(slot)
+        write_atomically(folder / "results.json", results_json(report, hidden_visibility))
+        (folder / "grading.log").write_text(_log_text(report), encoding="utf-8")
+        if progress:
+            progress(f"{path}: {report.score:g} / {report.max_score:g} ({report.seconds:.2f} s)")
+        return report
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        reports = list(pool.map(one, paths, names))
+    write_csv(out / "grades.csv", names, reports)
+    return reports
+
+
+def _log_text(report: GradeReport) -> str:
+    lines = [f"submission: {report.path}", f"sha256: {report.sha256}", f"seed: {report.seed}",
+             f"score: {report.score:g} / {report.max_score:g}", f"seconds: {report.seconds:.3f}", *report.log,
+             "--- student output (capped) ---", report.output]
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(path: Path, names: list[str], reports: list[GradeReport]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", "score", "max_score", *CONTRACT])
+    for name, report in zip(names, reports, strict=True):
+        scores = report.function_scores()
+        writer.writerow([name, f"{report.score:g}", f"{report.max_score:g}",
+                         *(f"{scores.get(fn, 0.0):g}" for fn in CONTRACT)])
+    tmp = path.with_suffix(".csv.tmp")
+    tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    tmp.replace(path)
+
+
+def print_check_summary(report: GradeReport, stream=sys.stdout) -> None:
+    """The student-facing summary of ``gdkit check``: one line per check, then what to fix."""
+    print(report.summary, file=stream)
+    print(file=stream)
+    for outcome in report.outcomes:
+        mark = "PASS" if outcome.passed else "FAIL"
+        print(f"[{mark}] {outcome.check.title} ({outcome.score:g}/{outcome.check.points:g})", file=stream)
+        if not outcome.passed:
+            for line in outcome.message.splitlines():
+                print(f"       {line}", file=stream)
+    print(f"\nPublic checks: {report.score:g} / {report.max_score:g} points. Hidden checks are run when you "
+          "submit.", file=stream)
