@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-
 from gdkit.autograder.executor.session import ProbeOutcome
 
 

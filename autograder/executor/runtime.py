@@ -17,6 +17,7 @@ Each probe batch runs in a forked child of the head, so a call that hangs or cra
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import os
 import sys
@@ -284,6 +285,10 @@ def _in_child(work, becomes_head: bool) -> bool:
     return False
 
 
+def _cell_reply(ns: dict, index: int, source: str) -> dict:
+    return {"op": "cell_done", **run_cell(ns, index, source)}
+
+
 def serve() -> None:
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
     sys.modules["otter"] = _otter_stub()
@@ -294,10 +299,9 @@ def serve() -> None:
             _exit(0)
         op = cmd.get("op")
         if op == "cell":
-            index, source = cmd["index"], cmd["source"]
-            _in_child(lambda: {"op": "cell_done", **run_cell(ns, index, source)}, becomes_head=True)
+            _in_child(functools.partial(_cell_reply, ns, cmd["index"], cmd["source"]), becomes_head=True)
         elif op == "probe":
-            _in_child(lambda: answer_probe(ns, cmd), becomes_head=False)
+            _in_child(functools.partial(answer_probe, ns, cmd), becomes_head=False)
         elif op == "names":
             found = {name: callable(ns.get(name)) for name in CONTRACT if name in ns}
             write_frame(REPLY_FD, {"op": "names", "names": found})
