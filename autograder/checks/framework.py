@@ -145,6 +145,12 @@ def _outcome_problem(obs: Observation, call: Call) -> tuple[str, str] | None:
     return None
 
 
+def _expect_float64(obs: Observation, call: Call) -> None:
+    if obs.dtype in ("float32", "float16"):
+        fail("float64 values (numpy's default)", f"{call.describe()} returned dtype {obs.dtype}",
+             f"converting to {obs.dtype} keeps only about 7 significant digits: leave the arrays as float64")
+
+
 def expect_array(obs: Observation, call: Call, shape: tuple[int, ...], what: str) -> np.ndarray:
     """The returned array, of exactly ``shape`` and all finite; otherwise a failure that names the mistake."""
     problem = _outcome_problem(obs, call)
@@ -152,6 +158,7 @@ def expect_array(obs: Observation, call: Call, shape: tuple[int, ...], what: str
         fail(f"{what} of shape {shape}", *problem)
     value = obs.value
     assert value is not None
+    _expect_float64(obs, call)
     if value.shape != shape:
         likely = ""
         if value.shape == (shape[0],) and len(shape) == 2 and shape[1] == 1:
@@ -177,6 +184,7 @@ def expect_scalar(obs: Observation, call: Call, what: str) -> float:
         fail(what, *problem)
     value = obs.value
     assert value is not None
+    _expect_float64(obs, call)
     if value.size != 1:
         likely = "a mean over all elements gives one number: use np.mean on the whole array"
         if value.ndim == 2 and value.shape[0] == value.shape[1]:
@@ -195,8 +203,8 @@ def mismatch(found: np.ndarray, expected: np.ndarray) -> str:
     with np.errstate(all="ignore"):
         rel = diff / np.abs(expected)
     bad = int(np.count_nonzero(~np.isclose(found, expected, rtol=1e-7, atol=1e-10)))
-    return (f"{bad} of {expected.size} elements differ; max absolute difference {diff.max():.3g}, "
-            f"max relative difference {np.nanmax(rel[diff > 0]) if np.any(diff > 0) else 0:.3g}")
+    return (f"{bad} of {expected.size} elements differ; max absolute difference {diff.max():.2e}, "
+            f"max relative difference {np.nanmax(rel[diff > 0]) if np.any(diff > 0) else 0:.2e}")
 
 
 def close(found: np.ndarray | float, expected: np.ndarray | float, rtol: float = 1e-7, atol: float = 1e-10) -> bool:
@@ -217,6 +225,8 @@ def factor_of(found: np.ndarray, expected: np.ndarray) -> float | None:
 def likely_from_factor(c: float | None, candidates: dict[str, float]) -> str:
     if c is None:
         return ""
+    if abs(c - 1) < 1e-3:
+        return "close but not within tolerance: a lower precision (float32) or an approximation somewhere"
     for explanation, value in candidates.items():
         if abs(c - value) <= 1e-6 * max(abs(value), 1.0):
             return explanation

@@ -26,6 +26,8 @@ def _rmse_likely(found: float, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> s
         "a sum instead of a mean: divide by m inside the square root": float(np.sqrt(np.sum(r**2))),
         "the sum of squares without the mean or the root": float(np.sum(r**2)),
         "divided by m + 1 instead of m": float(np.sqrt(np.sum(r**2) / (m + 1))),
+        "a broadcast between an (m,) and an (m, 1) array averaged m * m differences: keep both as (m, 1)":
+            float(np.sqrt(np.mean(((X @ w).ravel() - y) ** 2))),
         "the mean absolute error: square the residuals, then take the root of their mean": float(np.mean(np.abs(r))),
     }
     for explanation, value in variants.items():
