@@ -89,6 +89,13 @@ def _otter_error_essence(output: str) -> str:
     """The last ``SomeError: message`` line of otter's traceback, or its last non-empty line."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
     lines = [ln for ln in lines if not ln.startswith("[IPKernelApp]")]
+    if any(ln.startswith("RuntimeError: Some autograder tests failed") for ln in lines):
+        # otter ran the public checks on the solutions (run_tests) and some failed
+        failing = re.findall(r"^\s*(\w+) results:\s*$", output, flags=re.MULTILINE)
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("RuntimeError: Some autograder"))
+        first = next((ln for ln in lines[start:] if ln.startswith("AssertionError")), "")
+        first = first if len(first) <= 300 else first[:300] + "..."
+        return f"the solutions fail their own public checks in {', '.join(failing) or '?'}; first: {first}"
     for ln in reversed(lines):
         m = _ERROR_LINE.match(ln)
         if m:
