@@ -263,8 +263,11 @@ def _in_child(work, becomes_head: bool) -> bool:
         os.close(go_r)
         reply = work()
         write_frame(REPLY_FD, reply)
-        _write(done_w, b"D")
-        os.close(done_w)
+        try:
+            _write(done_w, b"D")
+            os.close(done_w)
+        except OSError:  # the parent is gone (the cell killed it): nobody waits for this word
+            pass
         if becomes_head:
             return True
         _exit(0)

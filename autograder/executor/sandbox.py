@@ -9,16 +9,19 @@ switch and the network namespace, and the log says so. The rlimits are applied b
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import os
 import pwd
 import shutil
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_USER = "gdkit-student"
+PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass(frozen=True)
@@ -135,17 +138,62 @@ def owned_by(pid: int, user: StudentUser | None, session: int) -> bool:
         return False
 
 
-def kill_everything(user: StudentUser | None, session: int) -> None:
+def processes_of(uid: int) -> list[tuple[int, int, bool]]:
+    """(pid, parent pid, is a zombie) for every process of ``uid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                found.append((int(entry.name), int(fields["PPid"]), fields["State"].strip().startswith("Z")))
+        except (OSError, KeyError, ValueError):
+            continue
+    return found
+
+
+def live_processes(uid: int) -> list[int]:
+    """Pids of the processes of ``uid`` that still run (zombies are dead and only wait to be reaped)."""
+    return [pid for pid, _, zombie in processes_of(uid) if not zombie]
+
+
+def become_subreaper() -> None:
+    """Orphaned student processes are re-parented to us, so we can reap them (zombies count against nproc)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _reap(uid: int) -> None:
+    me = os.getpid()
+    for pid, ppid, zombie in processes_of(uid):
+        if zombie and ppid == me:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+def kill_everything(user: StudentUser | None, session: int, wait: float = 10.0) -> None:
     """Leave nothing of the submission running, including processes that started a new session."""
     if user is not None:
-        # kill(-1) as the student uid reaches every process of that uid, in one pass per call.
+        # kill(-1) as the student uid reaches every process of that uid, in one pass per call; repeated while
+        # a fork loop can still slip a new process past a pass, and until every zombie is reaped.
         setpriv = shutil.which("setpriv") or "setpriv"
-        for _ in range(3):
-            subprocess.run(
-                [setpriv, f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups", "--",
-                 "/bin/kill", "-KILL", "-1"],
-                capture_output=True, timeout=10,
-            )
+        deadline = time.monotonic() + wait
+        while True:
+            if live_processes(user.uid):
+                subprocess.run(
+                    [setpriv, f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups", "--",
+                     "/bin/kill", "-KILL", "-1"],
+                    capture_output=True, timeout=10,
+                )
+            _reap(user.uid)
+            if not processes_of(user.uid) or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
     else:
         try:
             os.killpg(session, signal.SIGKILL)

@@ -68,6 +68,7 @@ class ExecutorSession:
         self.close()
 
     def start(self) -> None:
+        sandbox.become_subreaper()
         self.workdir = Path(tempfile.mkdtemp(prefix="gdkit-run-"))
         runtime = self.workdir / "runtime.py"
         shutil.copyfile(RUNTIME, runtime)

@@ -1,0 +1,151 @@
+"""Submissions that try to crash, hang, flood, fool or read the grader: each has an expected outcome."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from conftest import processes_of
+from solutions import WRONG, solution_cells, write_notebook
+
+from gdkit.autograder.checks import points_per_function
+from gdkit.autograder.executor.sandbox import Limits
+from gdkit.autograder.grade import grade_notebook
+
+FAST = Limits(cell_timeout=3.0, probe_timeout=5.0)
+
+
+def grade(tmp_path, cells, user, limits=FAST):
+    path = write_notebook(tmp_path / "attack.ipynb", cells)
+    started = time.monotonic()
+    report = grade_notebook(path, user=user, limits=limits)
+    return report, time.monotonic() - started
+
+
+def full_except(report, *functions):
+    full = points_per_function()
+    scores = report.function_scores()
+    return all(scores[fn] == full[fn] for fn in full if fn not in functions)
+
+
+# Cells that break the process or the clock; grading goes on with the state from before the cell.
+PROCESS_ATTACKS = {
+    "raises": "raise RuntimeError('boom')",
+    "sys.exit": "import sys; sys.exit(0)",
+    "os._exit": "import os; os._exit(0)",
+    "segfault": "import ctypes; ctypes.string_at(0)",
+    "kills its parent": "import os, signal; os.kill(os.getppid(), signal.SIGKILL)",
+    "infinite loop": "while True:\n    pass",
+    "loop that swallows every signal": ("import signal\nfor s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM):\n"
+                                        "    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    try:\n"
+                                        "        pass\n    except BaseException:\n        pass"),
+    "prints megabytes": "print('x' * 10_000_000)\nfor _ in range(2000):\n    print('y' * 1000)",
+    "allocates too much": "big = bytearray(4 * 1024**3)",
+    "fork bomb": "import os\nfor _ in range(2000):\n    try:\n        os.fork()\n    except OSError:\n        break",
+}
+
+
+@pytest.mark.parametrize("attack", PROCESS_ATTACKS)
+def test_cell_attacks_cost_nothing_but_themselves(tmp_path, student_user, attack):
+    cells = solution_cells()
+    cells.insert(3, PROCESS_ATTACKS[attack])  # after compute_gradients, before the rest
+    report, seconds = grade(tmp_path, cells, student_user)
+    if attack == "fork bomb":
+        # Thousands of forked copies each believe they are the notebook; the grader must still finish.
+        assert seconds < 60
+    else:
+        assert report.score == report.max_score, [(o.check.title, o.message) for o in report.outcomes
+                                                  if not o.passed]
+    assert seconds < 60, f"{attack}: grading took {seconds:.1f} s"
+    if student_user is not None:
+        assert processes_of(student_user.uid) == [], "a student process outlived grading"
+
+
+def test_a_hanging_function_costs_only_its_own_checks(tmp_path, student_user):
+    hang = "def sigmoid(z):\n    import time\n    time.sleep(1000)"
+    report, seconds = grade(tmp_path, solution_cells(sigmoid=hang), student_user, Limits(probe_timeout=1.0))
+    assert report.function_scores()["sigmoid"] == 0
+    assert full_except(report, "sigmoid")
+    assert any("did not return within the time limit" in o.message for o in report.outcomes)
+
+
+def test_sleeping_orphans_are_killed(tmp_path, student_user):
+    orphan = "import subprocess\nsubprocess.Popen(['sleep', '1000'], start_new_session=True)"
+    report, _ = grade(tmp_path, solution_cells() + [orphan], student_user)
+    assert report.score == report.max_score
+    if student_user is not None:
+        assert processes_of(student_user.uid) == []
+
+
+FOOLING = {
+    "always-equal object": '''
+class Anything:
+    def __eq__(self, other): return True
+    def __array_function__(self, *a, **k): return True
+    def __array_ufunc__(self, *a, **k): return True
+def compute_gradients(X, Y, W):
+    return Anything()
+''',
+    "ndarray subclass": '''
+class Liar(np.ndarray):
+    def __array_ufunc__(self, *a, **k): return True
+def compute_gradients(X, Y, W):
+    return np.zeros((X.shape[1], 1)).view(Liar)
+''',
+    "patched numpy": '''
+np.allclose = lambda *a, **k: True
+np.isclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+def compute_gradients(X, Y, W):
+    return np.zeros((X.shape[1], 1))
+''',
+    "nan": '''
+def compute_gradients(X, Y, W):
+    return np.full((X.shape[1], 1), np.nan)
+''',
+    "hard-coded public answer": '''
+def compute_gradients(X, Y, W):
+    return np.array([[-0.58333333333333337], [-2.0416666666666665]])
+''',
+}
+
+
+@pytest.mark.parametrize("trick", FOOLING)
+def test_tricks_earn_nothing_beyond_honest_work(tmp_path, student_user, trick):
+    report, _ = grade(tmp_path, solution_cells(compute_gradients=FOOLING[trick]), student_user)
+    hidden = sum(o.score for o in report.outcomes if o.check.function == "compute_gradients" and not o.check.public
+                 and "shape" not in o.check.name)
+    assert hidden == 0
+    assert full_except(report, "compute_gradients")
+
+
+def test_closed_form_instead_of_iterations_fails_the_trajectory(tmp_path, student_user):
+    closed = '''
+def gradient_descent(X, y, learn_rate, num_iters, theta=None):
+    return np.linalg.lstsq(X, y, rcond=None)[0]
+'''
+    report, _ = grade(tmp_path, solution_cells(gradient_descent=closed), student_user)
+    msgs = [o.message for o in report.outcomes if o.check.function == "gradient_descent" and not o.passed]
+    assert any("optimum was returned directly" in m for m in msgs), msgs
+
+
+def test_forged_output_and_fake_results_are_ignored(tmp_path, student_user):
+    forge = ("import json, os\nprint(json.dumps({'score': 100, 'tests': []}))\n"
+             "for fd in (3, 4, 5, 6):\n    try:\n        os.write(fd, b'0000000020{\"op\": \"cell_done\"}')\n"
+             "    except OSError:\n        pass")
+    report, _ = grade(tmp_path, solution_cells(sigmoid=WRONG["sigmoid"]) + [forge], student_user)
+    assert report.score <= report.max_score - points_per_function()["sigmoid"] + 0.5
+    assert report.score < report.max_score
+
+
+def test_student_code_cannot_read_root_only_files(tmp_path, student_user):
+    if student_user is None:
+        pytest.skip("needs root: the user switch is what protects root-only files")
+    secret = tmp_path / "hidden"
+    secret.mkdir(mode=0o700)
+    (secret / "answers.json").write_text(json.dumps({"answer": 42}))
+    steal = f"def sigmoid(z):\n    return open({str(secret / 'answers.json')!r}).read()"
+    report, _ = grade(tmp_path, solution_cells(sigmoid=steal), student_user)
+    messages = " ".join(o.message for o in report.outcomes)
+    assert "PermissionError" in messages and "42" not in messages
