@@ -12,12 +12,11 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gdkit import __version__
 from gdkit.autograder.checks import Check, CheckFailed, Context, all_checks
 from gdkit.autograder.executor.sandbox import Limits, StudentUser
 from gdkit.autograder.executor.session import CellOutcome, ExecutorBroken, ExecutorSession
 from gdkit.autograder.submission import SubmissionError, load_submission
-
-from gdkit import __version__
 
 MAX_SEED = 2**32
 

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from gdkit.autograder.executor.session import ProbeOutcome
 
 

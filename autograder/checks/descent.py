@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from gdkit.autograder.checks.framework import Call, Context, check, close, expect_array, fail, mismatch
 
 from gdkit import reference as ref
+from gdkit.autograder.checks.framework import Call, Context, check, close, expect_array, fail, mismatch
 
 CONVERGENCE_ATOL = 1e-6
 MAX_ITERS = 20_000

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from gdkit.autograder.executor.session import ExecutorSession
 from gdkit.autograder.observations import Observation, observe_batch
 

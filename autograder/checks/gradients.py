@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
+from gdkit import reference as ref
 from gdkit.autograder.checks.framework import (
     Call,
     Context,
@@ -21,8 +23,6 @@ from gdkit.autograder.checks.framework import (
     likely_from_factor,
     mismatch,
 )
-
-from gdkit import reference as ref
 
 # Small, odd, non-square shapes: each hides a different bug when it is the only one tested (numerics notes).
 SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from gdkit.autograder.checks.framework import Call, Context, check, expect_scalar, fail
 
 from gdkit import reference as ref
+from gdkit.autograder.checks.framework import Call, Context, check, expect_scalar, fail
 
 SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
 RTOL = 1e-7

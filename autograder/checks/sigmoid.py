@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from gdkit.autograder.checks.framework import Call, Context, check, close, expect_array, fail, mismatch
 
 from gdkit import reference as ref
+from gdkit.autograder.checks.framework import Call, Context, check, close, expect_array, fail, mismatch
 
 
 def _likely(found: np.ndarray, z: np.ndarray) -> str:

@@ -6,12 +6,13 @@ import json
 import time
 
 import pytest
-from conftest import processes_of
-from solutions import WRONG, solution_cells, write_notebook
 
 from gdkit.autograder.checks import points_per_function
 from gdkit.autograder.executor.sandbox import Limits
 from gdkit.autograder.grade import grade_notebook
+
+from conftest import processes_of
+from solutions import WRONG, solution_cells, write_notebook
 
 FAST = Limits(cell_timeout=3.0, probe_timeout=5.0)
 

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from scipy.optimize import linprog
+
 from gdkit.reference import (
     linear_data,
     linear_descent_history,
@@ -10,7 +12,6 @@ from gdkit.reference import (
     make_linear_problem,
     make_logistic_problem,
 )
-from scipy.optimize import linprog
 
 SEED_LOSSES = [3.9923695504740464, 2.8107099480787543, 2.0042900376700956]
 

@@ -1,8 +1,9 @@
 """Gradient descent: exact update count, no mutation, read-only inputs, shape errors, convergence."""
 
-import gdkit.reference as ref
 import numpy as np
 import pytest
+
+import gdkit.reference as ref
 from gdkit.reference import (
     compute_gradients,
     compute_logistic_gradients,

@@ -2,9 +2,10 @@
 
 import argparse
 
-import gdkit.reference.experiment as experiment
 import numpy as np
 import pytest
+
+import gdkit.reference.experiment as experiment
 from gdkit.reference import linear_data, linear_optimum, run_experiment, run_experiment_cli
 
 

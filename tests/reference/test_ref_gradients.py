@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from gdkit.reference import compute_gradients, compute_logistic_gradients, logistic_loss, mse_loss
 
 SHAPES = [(7, 3), (11, 2), (5, 4), (1, 1), (13, 5)]

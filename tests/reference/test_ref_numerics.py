@@ -4,8 +4,9 @@ import warnings
 
 import numpy as np
 import pytest
-from gdkit.reference import compute_logistic_gradients, logistic_loss, sigmoid
 from scipy.special import expit, log_expit
+
+from gdkit.reference import compute_logistic_gradients, logistic_loss, sigmoid
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+
 from gdkit.reference import (
     linear_data,
     linear_lipschitz,
