@@ -86,7 +86,7 @@ def _cells_summary(cells: list[CellOutcome]) -> list[str]:
 def _inline(text: str) -> str:
     import html
 
-    return html.escape(text.replace("`", "'").replace("\n", " "))[:300]
+    return html.escape(text.replace("`", "'").replace("\n", " "), quote=False)[:300]
 
 
 def _not_graded(checks: list[Check], reason: str) -> list[CheckOutcome]:

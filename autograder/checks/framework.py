@@ -97,7 +97,7 @@ class Context:
 
 def shown(text: str) -> str:
     """Text that came from the student's process, made safe for Markdown output."""
-    return html.escape(text.replace("`", "'"))[:300]
+    return html.escape(text.replace("`", "'"), quote=False)[:300]
 
 
 def fail(expected: str, found: str, likely: str = "") -> None:

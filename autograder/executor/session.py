@@ -126,7 +126,8 @@ class ExecutorSession:
     # -- requests ------------------------------------------------------------------------------------------
 
     def run_cell(self, index: int, source: str) -> CellOutcome:
-        status, reply = self._forked({"op": "cell", "index": index, "source": source},
+        # The student sees cells numbered from 1, in messages and tracebacks alike.
+        status, reply = self._forked({"op": "cell", "index": index + 1, "source": source},
                                      "cell_done", self.limits.cell_timeout)
         if status != "ok":
             return CellOutcome(index, status)
