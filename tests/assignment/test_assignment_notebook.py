@@ -455,3 +455,80 @@ def test_broken_master_fails_the_build_clearly(tmp_path, kind, expected):
     assert expected in lines[0], lines[0]
     assert "Traceback" not in proc.stderr
     assert not (out / "student").exists(), "a failed build must not leave a student folder"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the public checks on typical student code (run in-process with otter's test-file runner: fast)
+
+
+def _run_public_checks(built, question: str, env: dict) -> list[str]:
+    """Messages of the failing public test cases of ``question`` against the namespace ``env``."""
+    from otter.test_files import ExceptionTestFile
+
+    tf = ExceptionTestFile.from_file(str(built.student_dir / "tests" / f"{question}.py"))
+    tf.run(env)
+    return [r.message for r in tf.test_case_results if not r.passed]
+
+
+def _variant(question: str, old: str | tuple, new: str | tuple) -> dict:
+    """The master's solutions with ``old`` replaced by ``new`` (tuples: several replacements) in one."""
+    ns = _solution_namespace()
+    src = next(s for s in _solution_cells() if s.startswith(f"def {question}("))
+    olds, news = (old, new) if isinstance(old, tuple) else ((old,), (new,))
+    for o, n in zip(olds, news, strict=True):
+        assert o in src, f"{o!r} not in the solution of {question}"
+        src = src.replace(o, n)
+    exec(src, ns)
+    return ns
+
+
+TEXTBOOK_SIGMOID = "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
+
+
+@pytest.mark.parametrize(
+    "question, old, new, hint",
+    [
+        ("compute_gradients", "(2.0 / m)", "(2.0 / (m + 1))", "did you divide by m+1?"),
+        ("compute_gradients", "(X.T @ errors)", "(X.T @ errors).ravel()", "(d,) instead of (d,1)"),
+        ("compute_gradients", "X @ W - Y", "Y - X @ W", "sign: the error is XW - Y"),
+        ("lin_reg_l2", "float(np.sqrt(np.mean((y_pred - y) ** 2)))", "float(np.mean((y_pred - y) ** 2))",
+         "that is the MSE"),
+        ("gradient_descent", "if theta is None:", "if not theta:", "use `if theta is None:`"),
+        ("gradient_descent", ("theta = np.array(theta, dtype=float)", "theta = theta - learn_rate"),
+         ("pass", "theta -= learn_rate"), "modified its input theta"),
+        ("gradient_descent", "for _ in range(num_iters):", "for _ in range(num_iters + 1):",
+         "do exactly num_iters updates"),
+        ("sigmoid", "np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))",
+         "1 / (1 + np.exp(np.asarray(z, dtype=float)))", "sign"),
+        ("logistic_loss", "float(np.mean(np.logaddexp(0.0, z) - Y * z))",
+         "float(-np.mean(Y * np.log(sigmoid(z)) + (1 - Y) * np.log(1 - sigmoid(z))))", "stable form"),
+        ("logistic_loss", "float(np.mean(", "float(np.sum(", "take the mean"),
+        ("compute_logistic_gradients", "(1.0 / m)", "(2.0 / m)", "no factor 2"),
+        ("logistic_gradient_descent", "if theta is None:", "if not theta:", "use `if theta is None:`"),
+    ],
+)
+def test_public_checks_name_the_likely_mistake(built, question, old, new, hint):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            failures = _run_public_checks(built, question, _variant(question, old, new))
+    assert failures, f"the public checks of {question} accept {new!r}"
+    assert any(hint in f for f in failures), f"no failure mentions {hint!r}:\n" + "\n".join(failures)
+
+
+def test_public_checks_accept_correct_variants(built):
+    import warnings
+
+    ns = _solution_namespace()
+    for q in QUESTIONS:
+        assert _run_public_checks(built, q, ns) == [], q
+    # the textbook sigmoid is accepted (right values; it only warns about overflow)
+    exec(TEXTBOOK_SIGMOID, ns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert _run_public_checks(built, "sigmoid", ns) == []
+    # a printing gradient descent that returns np.float64-valued arrays is fine too
+    ns2 = _variant("gradient_descent", "    return theta", "    print(lin_reg_l2(X, y, theta))\n    return theta")
+    assert _run_public_checks(built, "gradient_descent", ns2) == []
