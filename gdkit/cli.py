@@ -57,9 +57,21 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.score == report.max_score else 1
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gdkit.demo import run_demo
+
+    return run_demo(Path(args.out))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gdkit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="the instructor path on bundled defaults: experiments, build, grade, report")
+    p.add_argument("--out", default="dist", help="output folder (default: dist)")
+    p.set_defaults(func=_demo)
 
     p = sub.add_parser("experiment", help="run one reference experiment (linear or logistic)")
     p.add_argument("kind", choices=["linear", "logistic"])
