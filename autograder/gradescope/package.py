@@ -22,9 +22,8 @@ import zipfile
 from importlib import metadata, resources
 from pathlib import Path
 
-from gdkit.autograder.results.gradescope import VISIBILITIES
-
 import gdkit
+from gdkit.autograder.results.gradescope import VISIBILITIES
 
 ZIP_NAME = "autograder.zip"
 RUNTIME_ROOTS = ("numpy", "matplotlib", "nbformat")
@@ -109,9 +108,9 @@ def build_wheel(root: Path, out_dir: Path) -> Path:
     files = wheel_files(root)
     files[f"{dist_info}/METADATA"] = _metadata_text(project).encode()
     files[f"{dist_info}/WHEEL"] = (
-        "Wheel-Version: 1.0\nGenerator: gdkit.autograder.gradescope.package\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n"
-    ).encode()
+        b"Wheel-Version: 1.0\nGenerator: gdkit.autograder.gradescope.package\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n"
+    )
     scripts = project.get("scripts", {})
     if scripts:
         files[f"{dist_info}/entry_points.txt"] = (
