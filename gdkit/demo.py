@@ -7,7 +7,6 @@ one and a corrupt file), 4. grading them, 5. a short report.
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
@@ -86,11 +85,7 @@ def run_demo(out: Path, write=print) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for kind in ("linear", "logistic"):
         write(f"\n== Experiment: {kind} regression ==")
-        buffer = io.StringIO()
-        run_experiment(kind, None, None, every=100, plot=str(out / f"{kind}.png"),
-                       write=lambda line: print(line, file=buffer))
-        write(buffer.getvalue().rstrip())
-        write(f"plot: {out / f'{kind}.png'}")
+        run_experiment(kind, None, None, every=100, plot=str(out / f"{kind}.png"), write=write)
     write("\n== Build the assignment ==")
     try:
         built = build_assignment(DEFAULT_MASTER, out)
