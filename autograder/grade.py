@@ -7,6 +7,8 @@ on what it touches, never an exception out of :func:`grade_notebook`.
 
 from __future__ import annotations
 
+import hashlib
+import html
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -61,8 +63,6 @@ class GradeReport:
 
 def seed_for(sha256: str, submission_id: str | None = None) -> int:
     """The hidden inputs' seed: from the Gradescope submission id when there is one, else the notebook bytes."""
-    import hashlib
-
     basis = submission_id if submission_id else sha256
     return int(hashlib.sha256(f"gdkit:{basis}".encode()).hexdigest()[:8], 16) % MAX_SEED
 
@@ -84,8 +84,6 @@ def _cells_summary(cells: list[CellOutcome]) -> list[str]:
 
 
 def _inline(text: str) -> str:
-    import html
-
     return html.escape(text.replace("`", "'").replace("\n", " "), quote=False)[:300]
 
 

@@ -133,14 +133,6 @@ class ExecutorSession:
             return CellOutcome(index, status)
         return CellOutcome(index, "ok" if reply.get("status") == "ok" else "error", str(reply.get("error", "")))
 
-    def names(self) -> dict[str, bool]:
-        self._send({"op": "names"})
-        reply = self._receive(time.monotonic() + self.limits.probe_timeout)
-        if reply is None or reply.get("op") != "names" or not isinstance(reply.get("names"), dict):
-            self._broken = True
-            raise ExecutorBroken("no answer to the names request")
-        return {str(k): bool(v) for k, v in reply["names"].items()}
-
     def probe(self, calls: list[dict], substitute: tuple[str, ...] = ()) -> ProbeOutcome:
         if self._broken:
             return ProbeOutcome("broken")

@@ -155,7 +155,8 @@ def grade(root: Path, started: float) -> dict:
         log(f"not graded: {reason}")
         return results_json(not_graded_report(submission, reason, started), visibility)
     sid = submission_id(metadata)
-    user = sandbox.ensure_user(sandbox.DEFAULT_USER) if sandbox.is_root() else None
+    # GDKIT_STUDENT: set by gdkit's tests only (a user of their own); Gradescope sets no such variable.
+    user = sandbox.ensure_user(os.environ.get("GDKIT_STUDENT") or sandbox.DEFAULT_USER) if sandbox.is_root() else None
     if user is None:
         log("not root: student code runs as the current user (a local try-out, not Gradescope)")
     log(f"grading {notebooks[0].relative_to(submission)} (submission id {sid}) with {sys.executable}")

@@ -9,12 +9,13 @@
 # Overrides (used by gdkit's own tests; Gradescope sets neither):
 #   GDKIT_PYTHON  interpreter the venv is built from (default: python3.11)
 #   GDKIT_VENV    where the venv goes (default: /opt/gdkit-venv; run_autograder reads the same variable)
+#   GDKIT_STUDENT the unprivileged user (default: gdkit-student; run_autograder reads the same variable)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PY="${GDKIT_PYTHON:-python3.11}"
 VENV="${GDKIT_VENV:-/opt/gdkit-venv}"
-STUDENT=gdkit-student
+STUDENT="${GDKIT_STUDENT:-gdkit-student}"
 
 fail() { echo "gdkit setup.sh: FAILED: $*" >&2; exit 1; }
 say() { echo "gdkit setup.sh: $*"; }
