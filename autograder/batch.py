@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,40 +29,22 @@ def output_names(paths: list[Path]) -> list[str]:
     return names
 
 
-class _Users:
-    """One unprivileged user per parallel slot, so one submission cannot signal another's processes."""
-
-    def __init__(self, jobs: int) -> None:
-        self._free = [sandbox.DEFAULT_USER if k == 0 else f"{sandbox.DEFAULT_USER}{k}" for k in range(jobs)]
-        self._lock = threading.Lock()
-
-    def take(self) -> str:
-        with self._lock:
-            return self._free.pop()
-
-    def give(self, name: str) -> None:
-        with self._lock:
-            self._free.append(name)
-
-
 def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility: str = "after_published",
               public_only: bool = False, progress=None) -> list[GradeReport]:
     """Grade ``paths`` into ``out``; returns the reports in the order given."""
     out.mkdir(parents=True, exist_ok=True)
     names = output_names(paths)
     root = sandbox.is_root()
-    users = _Users(jobs)
 
     def one(path: Path, name: str) -> GradeReport:
         folder = out / name
         write_atomically(folder / "results.json",
                          provisional_results("Grading did not complete: please resubmit or ask your instructor."))
-        slot = users.take()
-        try:
-            user = sandbox.ensure_user(slot) if root else None
-            report = grade_notebook(path, public_only=public_only, user=user)
-        finally:
-            users.give(slot)
+        if root:
+            with sandbox.exclusive_user() as user:
+                report = grade_notebook(path, public_only=public_only, user=user)
+        else:
+            report = grade_notebook(path, public_only=public_only)
         write_atomically(folder / "results.json", results_json(report, hidden_visibility))
         (folder / "grading.log").write_text(_log_text(report), encoding="utf-8")
         if progress:

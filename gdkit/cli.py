@@ -51,8 +51,11 @@ def _check(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"gdkit check: no such file: {path}", file=sys.stderr)
         return 2
-    user = sandbox.ensure_user() if sandbox.is_root() else None
-    report = grade_notebook(path, public_only=True, user=user)
+    if sandbox.is_root():
+        with sandbox.exclusive_user() as user:
+            report = grade_notebook(path, public_only=True, user=user)
+    else:
+        report = grade_notebook(path, public_only=True)
     print_check_summary(report)
     return 0 if report.score == report.max_score else 1
 

@@ -9,7 +9,9 @@ switch and the network namespace, and the log says so. The rlimits are applied b
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
 import functools
 import os
 import pwd
@@ -17,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +67,34 @@ def ensure_user(name: str = DEFAULT_USER) -> StudentUser:
     if entry.pw_uid == 0:
         raise RuntimeError(f"user {name!r} has uid 0: student code must run as an unprivileged user")
     return StudentUser(name, entry.pw_uid, entry.pw_gid)
+
+
+LOCK_DIR = Path("/run/gdkit")
+MAX_USERS = 64
+
+
+@contextlib.contextmanager
+def exclusive_user() -> Iterator[StudentUser]:
+    """A student user no other grading run on this machine is using, for as long as the context lasts.
+
+    Clean-up kills every process of the user, so two runs (threads of ``-j``, or two ``gdkit grade`` at once)
+    must never share one: each takes the first of gdkit-student, gdkit-student1, ... whose lock is free.
+    """
+    LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+    for k in range(MAX_USERS):
+        name = DEFAULT_USER if k == 0 else f"{DEFAULT_USER}{k}"
+        fd = os.open(LOCK_DIR / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            yield ensure_user(name)
+        finally:
+            os.close(fd)  # releases the lock
+        return
+    raise RuntimeError(f"all {MAX_USERS} grading users are busy")
 
 
 @functools.cache

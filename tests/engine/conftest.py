@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,13 @@ from gdkit.autograder.executor import sandbox  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def student_user() -> sandbox.StudentUser | None:
-    """The real unprivileged user when the suite runs as root (CI, Gradescope); None on a laptop."""
-    return sandbox.ensure_user() if sandbox.is_root() else None
+def student_user() -> Iterator[sandbox.StudentUser | None]:
+    """A real unprivileged user of our own when the suite runs as root (CI, Gradescope); None on a laptop."""
+    if not sandbox.is_root():
+        yield None
+        return
+    with sandbox.exclusive_user() as user:
+        yield user
 
 
 def processes_of(uid: int) -> list[int]:
