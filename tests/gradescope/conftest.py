@@ -75,12 +75,13 @@ class Gradescope:
     def results(self) -> Path:
         return self.root / "results" / "results.json"
 
-    def run(self, files: dict[str, str | bytes], metadata: dict | None = None) -> Run:
+    def run(self, files: dict[str, str | bytes], metadata: dict | None = None, results_mode: int = 0o755) -> Run:
         """A fresh submission: place ``files`` in submission/, run /autograder/run_autograder as root."""
         for name in ("submission", "results"):
             shutil.rmtree(self.root / name, ignore_errors=True)
             (self.root / name).mkdir(mode=0o755)
             os.chmod(self.root / name, 0o755)
+        os.chmod(self.root / "results", results_mode)
         meta = self.root / "submission_metadata.json"
         meta.unlink(missing_ok=True)
         if metadata is not None:

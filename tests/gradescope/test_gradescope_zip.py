@@ -51,7 +51,10 @@ def test_zip_layout_permissions_and_pins(gradescope):
         lines = [ln for ln in z.read("requirements.txt").decode().splitlines() if ln and not ln.startswith("#")]
         assert all(re.fullmatch(r"[a-z0-9][a-z0-9._-]*==[0-9][^ ]*", ln) for ln in lines), lines
         pinned = {ln.split("==")[0] for ln in lines}
-        assert {"numpy", "matplotlib", "nbformat", "jsonschema", "traitlets", "pillow"} <= pinned
+        assert {"numpy", "matplotlib", "nbformat", "jsonschema", "traitlets", "pillow", "pip"} <= pinned
+        installed = {"numpy": __import__("numpy").__version__, "nbformat": __import__("nbformat").__version__,
+                     "matplotlib": __import__("matplotlib").__version__}
+        assert all(f"{name}=={version}" in lines for name, version in installed.items()), lines
         assert not {"otter-grader", "nbconvert", "jupyter-client", "ipykernel", "pytest"} & pinned
         setup = z.read("setup.sh").decode()
         assert "set -euo pipefail" in setup and "conda" not in setup.replace("no conda", "")
@@ -91,6 +94,24 @@ def test_setup_made_gdkit_and_source_root_only(gradescope):
             path = Path(dirpath) / name
             if not path.is_symlink():
                 assert mode(path) & 0o022 == 0, f"{path} is writable by others"
+
+
+LIST_DISTRIBUTIONS = """
+import importlib.metadata as m, re
+for d in m.distributions():
+    print(re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower() + "==" + d.version)
+"""
+
+
+def test_venv_holds_exactly_the_pinned_versions(gradescope):
+    with zipfile.ZipFile(gradescope.zip_path) as z:
+        pinned = {ln for ln in z.read("requirements.txt").decode().splitlines() if ln and not ln.startswith("#")}
+    installed = set(subprocess.run([str(gradescope.venv / "bin" / "python"), "-I", "-c", LIST_DISTRIBUTIONS],
+                                   capture_output=True, text=True, check=True).stdout.split())
+    # A venv of an older Python brings setuptools, which grading does not use.
+    extra = {d for d in installed - pinned if not d.startswith("setuptools==")}
+    assert extra == {"gdkit==0.1.0"}
+    assert pinned <= installed
 
 
 # -- grading -------------------------------------------------------------------------------------------------
@@ -229,7 +250,10 @@ raise RuntimeError("TAMPER " + " ".join(codes))
 def test_results_cannot_be_forged(gradescope, tmp_path):
     runner = (gradescope.root / "run_autograder").read_bytes()
     attack = TAMPER.replace("ROOT", repr(str(gradescope.root)))
-    run = gradescope.run({"hw.ipynb": notebook_bytes(tmp_path, solution_cells() + [attack])}, metadata(1006))
+    # Even a results folder left writable by everyone is made root-only before the student's code runs.
+    run = gradescope.run({"hw.ipynb": notebook_bytes(tmp_path, solution_cells() + [attack])}, metadata(1006),
+                         results_mode=0o777)
+    assert mode(gradescope.results.parent) == 0o755
     found = re.search(r"^TAMPER (.*)$", run.stdout, re.M)
     assert found, run.stdout
     codes = dict(code.split(":", 1) for code in found.group(1).split())

@@ -35,6 +35,11 @@ command -v "$PY" >/dev/null 2>&1 || fail "$PY not found"
 
 say "creating the venv $VENV from $("$PY" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
 "$PY" -m venv "$VENV"
+# The venv's own pip may be old (22.0 on Ubuntu 22.04): first move it to the pinned pip, then install the rest.
+pip_pin="$(grep -E '^pip==' "$here/requirements.txt" || true)"
+if [ -n "$pip_pin" ]; then
+    "$VENV/bin/python" -I -m pip install --no-cache-dir --disable-pip-version-check --no-input "$pip_pin"
+fi
 "$VENV/bin/python" -I -m pip install --no-cache-dir --disable-pip-version-check --no-input \
     -r "$here/requirements.txt"
 shopt -s nullglob
