@@ -7,6 +7,7 @@ CI runs as root. Not root, they are skipped with a reason that says so.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -124,6 +125,10 @@ def gradescope() -> Gradescope:
     if not os.access(PYTHON, os.X_OK):
         pytest.fail(f"{PYTHON} (GDKIT_TEST_PYTHON) is not an executable Python 3.11; the simulated Gradescope "
                     "setup builds its venv from it")
+    # Two runs of these tests at once (two sessions on one machine) would share STUDENT: take turns.
+    sandbox.LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
+    lock = os.open(sandbox.LOCK_DIR / f"{STUDENT}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
     base = Path(tempfile.mkdtemp(prefix="gdkit-gradescope-", dir="/tmp"))
     os.chmod(base, 0o755)  # world-traversable, as / and /autograder are: permission tests mean something
     try:
@@ -151,6 +156,7 @@ def gradescope() -> Gradescope:
         yield Gradescope(base, zip_path, root, venv, Path(package), output)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+        os.close(lock)
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ import pytest
 
 from gdkit.autograder.checks import points_per_function
 from gdkit.autograder.executor.sandbox import ensure_user, live_processes
-from gdkit.autograder.gradescope.package import build_gradescope_zip
 from gdkit.autograder.grade import grade_notebook, seed_for
+from gdkit.autograder.gradescope.package import build_gradescope_zip
 from gdkit.autograder.results.gradescope import results_json
 
 from conftest import MEASUREMENTS, STUDENT, metadata, mode
