@@ -229,6 +229,17 @@ def build_assignment(master: Path, out: Path) -> BuildResult:
     )
 
 
+def hidden_visibility(master: Path) -> str:
+    """Visibility of the hidden checks on Gradescope: the master notebook's metadata ``gdkit.hidden_visibility``
+    (Otter's assignment config accepts no keys of ours), default ``after_published``."""
+    try:
+        meta = json.loads(Path(master).read_text(encoding="utf-8-sig")).get("metadata", {})
+    except (OSError, ValueError):
+        return "after_published"
+    value = meta.get("gdkit", {}).get("hidden_visibility", "after_published") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) else "after_published"
+
+
 def run_build_cli(args: argparse.Namespace) -> int:
     """``gdkit build [--master M] [--out DIR]``: exit code 0 on success, 1 with a one-line message if not."""
     master = Path(args.master) if getattr(args, "master", None) else DEFAULT_MASTER
@@ -238,8 +249,15 @@ def run_build_cli(args: argparse.Namespace) -> int:
     except BuildError as e:
         print(f"gdkit build: error: {e}", file=sys.stderr)
         return 1
-    # Later: the Gradescope package of gdkit's own grading engine is built here, from `res`.
+    from gdkit.autograder.gradescope.package import build_gradescope_zip
+
+    try:
+        gradescope_zip = build_gradescope_zip(out / "gradescope", hidden_visibility=hidden_visibility(master))
+    except (OSError, ValueError, subprocess.CalledProcessError) as e:
+        print(f"gdkit build: error: the Gradescope package failed: {e}", file=sys.stderr)
+        return 1
     print(f"student notebook: {res.student_notebook}")
     print(f"hand-out zip:     {res.student_zip}")
     print(f"otter autograder: {res.otter_autograder_dir}")
+    print(f"gradescope zip:   {gradescope_zip}")
     return 0
