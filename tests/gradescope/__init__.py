@@ -1,0 +1,1 @@
+"""Tests of the Gradescope package (a package, so that its conftest does not shadow tests/engine's)."""
