@@ -32,8 +32,9 @@ EXECUTABLE = 0o755
 REGULAR = 0o644
 
 
-class PackageError(Exception):
-    """The zip cannot be built (not a source checkout, a runtime package missing here)."""
+class PackageError(ValueError):
+    """The zip cannot be built (not a source checkout, a runtime package missing here). A ValueError, so that
+    callers catching ValueError for a bad ``hidden_visibility`` report it the same way."""
 
 
 def repo_root() -> Path:
