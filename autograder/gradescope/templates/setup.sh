@@ -73,6 +73,7 @@ chmod -R go= "$here"
 
 # Check what the grader relies on, as the student user, from a neutral folder with a scrubbed environment.
 mpl="$(mktemp -d)"
+trap 'rm -rf "$mpl"' EXIT
 chown "$uid:$gid" "$mpl"
 as_student() {
     (cd / && env -i PATH=/usr/bin:/bin HOME=/nonexistent LANG=C.UTF-8 MPLBACKEND=Agg MPLCONFIGDIR="$mpl" \
@@ -89,5 +90,4 @@ fi
 if as_student ls "$here" >/dev/null 2>&1; then
     fail "$STUDENT can list $here"
 fi
-rm -rf "$mpl"
 say "ok: $STUDENT (uid $uid) runs $VENV/bin/python with numpy and matplotlib, and cannot read $pkg or $here"
