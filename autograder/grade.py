@@ -78,6 +78,9 @@ def _cells_summary(cells: list[CellOutcome]) -> list[str]:
         elif cell.status == "died":
             lines.append(f"- {where} ended the Python process (exit(), os._exit() or a crash); "
                          "grading went on with the notebook's state before that cell")
+        elif cell.status == "over_budget":
+            lines.append(f"- {where} and the cells after it were not run: the cells before them used up the "
+                         "time allowed for the whole notebook")
         elif cell.status == "skipped":
             lines.append(f"- {where} and the cells after it were not run: the notebook stopped answering")
     return lines
@@ -120,7 +123,11 @@ def grade_notebook(
     try:
         with ExecutorSession(python=python, limits=limits, user=user) as session:
             log.extend(session.log)
+            cells_deadline = time.monotonic() + session.limits.cells_budget
             for index, source in enumerate(submission.cells):
+                if time.monotonic() > cells_deadline:
+                    cells.append(CellOutcome(index, "over_budget"))
+                    break
                 try:
                     cells.append(session.run_cell(index, source))
                 except ExecutorBroken:

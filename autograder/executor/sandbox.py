@@ -37,6 +37,7 @@ class Limits:
     open_files: int = 64
     processes: int = 256  # per uid: the fork chain holds one process per cell
     cell_timeout: float = 30.0  # wall clock per notebook cell
+    cells_budget: float = 150.0  # wall clock for all cells: many hanging cells stay under Gradescope's 10 min
     probe_timeout: float = 10.0  # wall clock per probe batch (one check's calls)
     output_cap: int = 64 * 1024  # bytes of the student's stdout kept for the log
 

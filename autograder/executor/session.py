@@ -34,7 +34,7 @@ class ExecutorBroken(Exception):
 @dataclass
 class CellOutcome:
     index: int
-    status: str  # ok | error | timeout | died | skipped
+    status: str  # ok | error | timeout | died | skipped | over_budget
     error: str = ""
 
 

@@ -150,3 +150,12 @@ def test_student_code_cannot_read_root_only_files(tmp_path, student_user):
     report, _ = grade(tmp_path, solution_cells(sigmoid=steal), student_user)
     messages = " ".join(o.message for o in report.outcomes)
     assert "PermissionError" in messages and "42" not in messages
+
+
+def test_many_hanging_cells_stay_within_the_notebook_budget(tmp_path, student_user):
+    cells = solution_cells() + ["while True:\n    pass"] * 10 + ["def sigmoid(z):\n    return z"]
+    limits = Limits(cell_timeout=1.0, cells_budget=3.0)
+    report, seconds = grade(tmp_path, cells, student_user, limits)
+    assert seconds < 15
+    assert "used up the time allowed for the whole notebook" in report.summary
+    assert report.score == report.max_score  # the cells never run include the broken sigmoid redefinition
