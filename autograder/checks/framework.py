@@ -92,6 +92,22 @@ class Context:
         return observe_batch(outcome, len(calls))
 
 
+# Small, odd, non-square shapes: each hides a different bug when it is the only one tested (numerics notes).
+SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
+
+
+def value_cases(ctx: Context, make_problem: Callable, assignment_data: Callable | None = None) -> list[tuple]:
+    """(X, Y, W) on fresh random problems of each of SHAPES, then on the assignment's data if given."""
+    cases = []
+    for m, d in SHAPES:
+        X, Y = make_problem(ctx.rng, m, d)
+        cases.append((X, Y, ctx.rng.normal(size=(d, 1))))
+    if assignment_data is not None:
+        X, Y = assignment_data()
+        cases.append((X, Y, ctx.rng.normal(size=(X.shape[1], 1))))
+    return cases
+
+
 # -- Messages ------------------------------------------------------------------------------------------------
 
 

@@ -22,10 +22,9 @@ from gdkit.autograder.checks.framework import (
     fail,
     likely_from_factor,
     mismatch,
+    value_cases,
 )
 
-# Small, odd, non-square shapes: each hides a different bug when it is the only one tested (numerics notes).
-SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
 FD_TOLERANCE = 1e-6
 
 
@@ -52,13 +51,6 @@ def register_gradient_checks(
 ) -> None:
     """Register the public and hidden checks of one gradient function."""
 
-    def problems(ctx: Context) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        out = []
-        for m, d in SHAPES:
-            X, Y = make_problem(ctx.rng, m, d)
-            out.append((X, Y, ctx.rng.normal(size=(d, 1))))
-        return out
-
     def compare(found: np.ndarray, expected: np.ndarray, call: Call, m: int, what: str) -> None:
         if not close(found, expected):
             fail(f"{what} equal to {fn}'s formula within rtol 1e-7",
@@ -81,16 +73,14 @@ def register_gradient_checks(
 
     @check(fn, "shape on non-square inputs", points["shape"])
     def shape(ctx: Context) -> None:
-        cases = problems(ctx)
+        cases = value_cases(ctx, make_problem)
         calls = [Call(fn, case) for case in cases]
         for call, obs, (X, _, _) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
             expect_array(obs, call, (X.shape[1], 1), "a gradient (d, 1), one entry per weight")
 
     @check(fn, "values on new data and on the assignment's data", points["values"])
     def values(ctx: Context) -> None:
-        cases = problems(ctx)
-        X, Y = assignment_data()
-        cases.append((X, Y, ctx.rng.normal(size=(X.shape[1], 1))))
+        cases = value_cases(ctx, make_problem, assignment_data)
         calls = [Call(fn, case) for case in cases]
         for call, obs, (X, Y, W) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
             found = expect_array(obs, call, W.shape, "a gradient")
@@ -98,7 +88,7 @@ def register_gradient_checks(
 
     @check(fn, "agrees with finite differences of the loss", points["finite_differences"])
     def finite_differences(ctx: Context) -> None:
-        cases = problems(ctx)
+        cases = value_cases(ctx, make_problem)
         calls = [Call(fn, case) for case in cases]
         for call, obs, (X, Y, W) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
             found = expect_array(obs, call, W.shape, "a gradient")

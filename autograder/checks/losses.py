@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from gdkit import reference as ref
-from gdkit.autograder.checks.framework import Call, Context, check, expect_scalar, fail
+from gdkit.autograder.checks.framework import Call, Context, check, expect_scalar, fail, value_cases
 
-SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
 RTOL = 1e-7
 
 
@@ -52,12 +51,7 @@ def rmse_public(ctx: Context) -> None:
 
 @check("lin_reg_l2", "values on new data and on the assignment's data", 1.5)
 def rmse_values(ctx: Context) -> None:
-    cases = []
-    for m, d in SHAPES:
-        X, y = ref.make_linear_problem(ctx.rng, m, d)
-        cases.append((X, y, ctx.rng.normal(size=(d, 1))))
-    X, y = ref.linear_data()
-    cases.append((X, y, ctx.rng.normal(size=(3, 1))))
+    cases = value_cases(ctx, ref.make_linear_problem, ref.linear_data)
     calls = [Call("lin_reg_l2", case) for case in cases]
     for call, obs, case in zip(calls, ctx.call(calls), cases, strict=True):
         found = expect_scalar(obs, call, "one number, the root mean squared error")
@@ -103,12 +97,7 @@ def logloss_public(ctx: Context) -> None:
 
 @check("logistic_loss", "values on new data and on the assignment's data", 1.5)
 def logloss_values(ctx: Context) -> None:
-    cases = []
-    for m, d in SHAPES:
-        X, y = ref.make_logistic_problem(ctx.rng, m, d)
-        cases.append((X, y, ctx.rng.normal(size=(d, 1))))
-    X, y = ref.logistic_data()
-    cases.append((X, y, ctx.rng.normal(size=(3, 1))))
+    cases = value_cases(ctx, ref.make_logistic_problem, ref.logistic_data)
     calls = [Call("logistic_loss", case) for case in cases]
     for call, obs, case in zip(calls, ctx.call(calls, ("sigmoid",)), cases, strict=True):
         found = expect_scalar(obs, call, "one number, the mean binary cross-entropy")
