@@ -46,7 +46,9 @@ HOSTILE = [
 
 def _with_cells(source: Path, dest: Path, extra: list[str]) -> Path:
     nb = nbformat.read(source, as_version=4)
-    nb.cells.extend(nbformat.v4.new_code_cell(cell.strip()) for cell in extra)
+    # Fixed ids (nbformat's are random): the notebook's bytes seed its hidden inputs, so the demo's report
+    # is the same on every run.
+    nb.cells.extend(nbformat.v4.new_code_cell(cell.strip(), id=f"{dest.stem}-{i}") for i, cell in enumerate(extra))
     nbformat.write(nb, dest)
     return dest
 

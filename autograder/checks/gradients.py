@@ -13,6 +13,7 @@ import numpy as np
 
 from gdkit import reference as ref
 from gdkit.autograder.checks.framework import (
+    RTOL,
     Call,
     Context,
     check,
@@ -53,7 +54,7 @@ def register_gradient_checks(
 
     def compare(found: np.ndarray, expected: np.ndarray, call: Call, m: int, what: str) -> None:
         if not close(found, expected):
-            fail(f"{what} equal to {fn}'s formula within rtol 1e-7",
+            fail(f"{what} equal to {fn}'s formula within rtol {RTOL:g}",
                  f"{call.describe()}: {mismatch(found, expected)}",
                  likely_from_factor(factor_of(found, expected), candidates(m)))
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from gdkit import reference as ref
-from gdkit.autograder.checks.framework import Call, Context, check, expect_scalar, fail, value_cases
-
-RTOL = 1e-7
+from gdkit.autograder.checks.framework import ATOL, RTOL, Call, Context, check, expect_scalar, fail, value_cases
 
 
 def _differs(found: float, expected: float) -> bool:
-    return not abs(found - expected) <= 1e-12 + RTOL * abs(expected)
+    return not abs(found - expected) <= ATOL + RTOL * abs(expected)
 
 
 # -- lin_reg_l2 -----------------------------------------------------------------------------------------------
@@ -56,7 +54,7 @@ def rmse_values(ctx: Context) -> None:
     for call, obs, case in zip(calls, ctx.call(calls), cases, strict=True):
         found = expect_scalar(obs, call, "one number, the root mean squared error")
         if _differs(found, ref.lin_reg_l2(*case)):
-            fail("the root mean squared error within rtol 1e-7", f"{call.describe()} differs",
+            fail(f"the root mean squared error within rtol {RTOL:g}", f"{call.describe()} differs",
                  _rmse_likely(found, *case))
 
 
@@ -102,7 +100,7 @@ def logloss_values(ctx: Context) -> None:
     for call, obs, case in zip(calls, ctx.call(calls, ("sigmoid",)), cases, strict=True):
         found = expect_scalar(obs, call, "one number, the mean binary cross-entropy")
         if _differs(found, ref.logistic_loss(*case)):
-            fail("the mean binary cross-entropy within rtol 1e-7", f"{call.describe()} differs",
+            fail(f"the mean binary cross-entropy within rtol {RTOL:g}", f"{call.describe()} differs",
                  _logloss_likely(found, *case))
 
 
@@ -118,6 +116,6 @@ def logloss_large(ctx: Context) -> None:
     [obs] = ctx.call([call], ("sigmoid",))
     found = expect_scalar(obs, call, "the loss for confident predictions")
     if _differs(found, ref.logistic_loss(X, Y, W)):
-        fail("the exact loss for confident predictions (rtol 1e-7)", f"{call.describe()} differs",
+        fail(f"the exact loss for confident predictions (rtol {RTOL:g})", f"{call.describe()} differs",
              "log(sigmoid(z)) loses all precision for large |z|: compute "
              "np.mean(np.logaddexp(0, z) - Y * z) with z = X @ W")

@@ -97,7 +97,9 @@ def logistic_gradient_descent(X, y, learn_rate, num_iters, theta=None):
 
 def write_notebook(path: Path, cells: list[str]) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source.strip("\n")) for source in cells]
+    # Fixed cell ids: nbformat's are random, and the notebook's bytes seed the hidden inputs, so random ids
+    # would give every run of the suite different inputs.
+    nb.cells = [nbformat.v4.new_code_cell(source.strip("\n"), id=f"cell-{i}") for i, source in enumerate(cells)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path.write_text(nbformat.writes(nb), encoding="utf-8")
     return path
