@@ -134,7 +134,7 @@ def grade_notebook(
                     cells.append(CellOutcome(index, "skipped"))
                     break
             for check in checks:
-                outcomes.append(_run_check(check, session, seed, log))
+                outcomes.append(run_check(check, session, seed, log))
             output = session.output()
     except ExecutorBroken as exc:  # the student process could not even start: our environment's problem
         log.append(f"executor failed to start: {exc}")
@@ -148,7 +148,8 @@ def grade_notebook(
                        log, output)
 
 
-def _run_check(check: Check, session: ExecutorSession, seed: int, log: list[str]) -> CheckOutcome:
+def run_check(check: Check, session: ExecutorSession, seed: int, log: list[str]) -> CheckOutcome:
+    """One check against a session whose cells have run; a bug in the check is logged, never raised."""
     try:
         check.run(Context(session, seed, check.title))
     except CheckFailed as failure:

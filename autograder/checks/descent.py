@@ -16,12 +16,16 @@ from gdkit.autograder.checks.framework import Call, Context, check, close, expec
 
 CONVERGENCE_ATOL = 1e-6
 MAX_ITERS = 20_000
+PROBLEM_DRAWS = 10
 
 
-def _iterations_to_converge(gd: Callable, X: np.ndarray, y: np.ndarray, lr: float, optimum: np.ndarray) -> int:
-    """How many reference updates reach 1e-7 of the optimum (the student is then held to 1e-6)."""
+def _iterations_to_converge(gd: Callable, X: np.ndarray, y: np.ndarray, lr: float, optimum: np.ndarray) -> int | None:
+    """How many reference updates reach 1e-7 of the optimum (the student is then held to 1e-6); None if over
+    MAX_ITERS (an ill-conditioned draw, about 1 in 2000 logistic problems)."""
     theta, n = np.zeros_like(optimum), 0
-    while np.max(np.abs(theta - optimum)) > CONVERGENCE_ATOL / 10 and n < MAX_ITERS:
+    while np.max(np.abs(theta - optimum)) > CONVERGENCE_ATOL / 10:
+        if n >= MAX_ITERS:
+            return None
         theta = gd(X, y, lr, 50, theta)
         n += 50
     return n
@@ -84,10 +88,15 @@ def register_descent_checks(
 
     @check(fn, "converges to the optimum at a safe learning rate", points["convergence"])
     def convergence(ctx: Context) -> None:
-        X, y = make_problem(ctx.rng, 41, 3)
-        lr = 1.0 / lipschitz(X)
-        best = optimum(X, y)
-        n = _iterations_to_converge(reference, X, y, lr, best)
+        for _ in range(PROBLEM_DRAWS):  # redraw the rare problem the reference itself cannot solve in time
+            X, y = make_problem(ctx.rng, 41, 3)
+            lr = 1.0 / lipschitz(X)
+            best = optimum(X, y)
+            n = _iterations_to_converge(reference, X, y, lr, best)
+            if n is not None:
+                break
+        else:
+            raise RuntimeError(f"no convergent problem in {PROBLEM_DRAWS} draws")  # a grader bug, logged
         call = Call(fn, (X, y, lr, n))
         [obs] = ctx.call([call], substitute)
         found = expect_array(obs, call, (3, 1), "theta")
