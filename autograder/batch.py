@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gdkit.autograder.checks import CONTRACT
-from gdkit.autograder.executor import sandbox
+from gdkit.autograder.executor import hiding, sandbox
 from gdkit.autograder.grade import GradeReport, grade_notebook
 from gdkit.autograder.results.gradescope import provisional_results, results_json, write_atomically
 
@@ -35,6 +35,8 @@ def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility:
     out.mkdir(parents=True, exist_ok=True)
     names = output_names(paths)
     root = sandbox.is_root()
+    # Student code reads none of gdkit, the class's submissions or the results (where the OS allows hiding).
+    private = [*hiding.gdkit_files(), out.resolve(), *sorted({p.resolve().parent for p in paths})]
 
     def one(path: Path, name: str) -> GradeReport:
         folder = out / name
@@ -42,7 +44,7 @@ def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility:
                          provisional_results("Grading did not complete: please resubmit or ask your instructor."))
         if root:
             with sandbox.exclusive_user() as user:
-                report = grade_notebook(path, public_only=public_only, user=user)
+                report = grade_notebook(path, public_only=public_only, user=user, private=private)
         else:
             report = grade_notebook(path, public_only=public_only)
         write_atomically(folder / "results.json", results_json(report, hidden_visibility))

@@ -11,6 +11,7 @@ import hashlib
 import html
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,8 +104,13 @@ def grade_notebook(
     limits: Limits | None = None,
     user: StudentUser | None = None,
     python: str | None = None,
+    private: Sequence[Path] = (),
 ) -> GradeReport:
-    """Grade one notebook. Never raises for anything the submission does; the report says what happened."""
+    """Grade one notebook. Never raises for anything the submission does; the report says what happened.
+
+    ``private``: files and folders the student's code must not read, such as the class's other submissions
+    (see :mod:`gdkit.autograder.executor.hiding`).
+    """
     started = time.monotonic()
     checks = all_checks(public_only)
     path = Path(path)
@@ -121,7 +127,7 @@ def grade_notebook(
     outcomes: list[CheckOutcome] = []
     output = ""
     try:
-        with ExecutorSession(python=python, limits=limits, user=user) as session:
+        with ExecutorSession(python=python, limits=limits, user=user, private=private) as session:
             log.extend(session.log)
             cells_deadline = time.monotonic() + session.limits.cells_budget
             for index, source in enumerate(submission.cells):

@@ -44,7 +44,7 @@ def _check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from gdkit.autograder.batch import print_check_summary
-    from gdkit.autograder.executor import sandbox
+    from gdkit.autograder.executor import hiding, sandbox
     from gdkit.autograder.grade import grade_notebook
 
     path = Path(args.notebook)
@@ -53,7 +53,8 @@ def _check(args: argparse.Namespace) -> int:
         return 2
     if sandbox.is_root():
         with sandbox.exclusive_user() as user:
-            report = grade_notebook(path, public_only=True, user=user)
+            report = grade_notebook(path, public_only=True, user=user,
+                                    private=[*hiding.gdkit_files(), path.resolve().parent])
     else:
         report = grade_notebook(path, public_only=True)
     print_check_summary(report)

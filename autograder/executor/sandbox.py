@@ -19,9 +19,11 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from gdkit.autograder.executor import hiding
 
 DEFAULT_USER = "gdkit-student"
 PR_SET_CHILD_SUBREAPER = 36
@@ -111,8 +113,12 @@ def network_namespace_available() -> bool:
 
 
 def command(python: str, runtime: Path, fds: tuple[int, int], limits: Limits,
-            user: StudentUser | None) -> list[str]:
-    """The argv that starts the runtime under the limits (and the user switch when ``user`` is given)."""
+            user: StudentUser | None, hidden: Sequence[Path] = ()) -> list[str]:
+    """The argv that starts the runtime under the limits (and the user switch when ``user`` is given).
+
+    ``hidden``: paths covered by empty mounts in a new mount namespace (see :mod:`.hiding`); only with ``user``,
+    since the mounts are made as root before the switch.
+    """
     mb = 1024 * 1024
     argv = [
         shutil.which("prlimit") or "prlimit",
@@ -125,8 +131,12 @@ def command(python: str, runtime: Path, fds: tuple[int, int], limits: Limits,
         "--",
     ]
     if user is not None:
-        if network_namespace_available():
-            argv += [shutil.which("unshare") or "unshare", "-n", "--"]
+        namespaces = (["-n"] if network_namespace_available() else []) + (["-m", "--propagation", "private"]
+                                                                         if hidden else [])
+        if namespaces:
+            argv += [shutil.which("unshare") or "unshare", *namespaces, "--"]
+        if hidden:
+            argv += ["/bin/sh", "-c", hiding.mount_script(list(hidden)), "gdkit-hide"]
         argv += [
             shutil.which("setpriv") or "setpriv",
             f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups",

@@ -15,10 +15,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gdkit.autograder.executor import sandbox
+from gdkit.autograder.executor import hiding, sandbox
 from gdkit.autograder.executor.sandbox import Limits, StudentUser
 
 RUNTIME = Path(__file__).with_name("runtime.py")
@@ -48,10 +49,12 @@ class ExecutorSession:
     """One student process for one submission. Use as a context manager: leaving it kills everything."""
 
     def __init__(self, python: str | None = None, limits: Limits | None = None,
-                 user: StudentUser | None = None) -> None:
+                 user: StudentUser | None = None, private: Sequence[Path] = ()) -> None:
+        """``private``: files and folders student code must not read (hidden where a mount namespace is allowed)."""
         self.python = python or sys.executable
         self.limits = limits or Limits()
         self.user = user
+        self.private = tuple(private)
         self.log: list[str] = []
         self._buffer = b""
         self._broken = False
@@ -80,9 +83,10 @@ class ExecutorSession:
         else:
             self.log.append("not root: student code runs as the current user (no user switch, no network "
                             "isolation); OS limits and timeouts still apply")
+        hidden = self._hidden()
         cmd_r, self._cmd_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
-        argv = sandbox.command(self.python, runtime, (cmd_r, reply_w), self.limits, self.user)
+        argv = sandbox.command(self.python, runtime, (cmd_r, reply_w), self.limits, self.user, hidden)
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             pass_fds=(cmd_r, reply_w), cwd=self.workdir, env=sandbox.environment(self.workdir),
@@ -100,6 +104,18 @@ class ExecutorSession:
                 f"the student process did not start: can {who} run {self.python} and import numpy? "
                 f"Output: {self.output()[-500:]!r}"
             )
+
+    def _hidden(self) -> list[Path]:
+        if self.user is None or not self.private:
+            return []
+        if not hiding.mount_namespace_available():
+            self.log.append("no mount namespace here: world-readable files of the grader are not hidden "
+                            "(root-only files still are)")
+            return []
+        hidden = hiding.mount_plan(self.private, keep=[self.workdir, *hiding.interpreter_folders(self.python)])
+        self.log.append(f"hidden from student code: {len(hidden)} paths under "
+                        + ", ".join(str(p) for p in self.private))
+        return hidden
 
     def close(self) -> None:
         if getattr(self, "proc", None) is None:
