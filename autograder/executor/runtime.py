@@ -17,10 +17,12 @@ Each probe batch runs in a forked child of the head, so a call that hangs or cra
 from __future__ import annotations
 
 import builtins
+import ctypes
 import functools
 import json
 import os
 import sys
+import time
 import traceback
 import types
 import warnings
@@ -37,6 +39,14 @@ _read = os.read
 _fork = os.fork
 _exit = os._exit
 _waitpid = os.waitpid
+_sleep = time.sleep
+_monotonic = time.monotonic
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: orphans go to the grader, which reaps them at the end
+    _prctl = None
+PR_SET_CHILD_SUBREAPER = 36
+FORK_PATIENCE = 5.0  # seconds to wait for the process limit to free up (a fork bomb's copies exiting)
 _dumps = json.dumps
 _loads = json.loads
 
@@ -238,6 +248,35 @@ def answer_probe(ns: dict, cmd: dict) -> dict:
 # The fork chain
 
 
+def _become_subreaper() -> None:
+    """The head adopts the orphans of the student's code, so it can reap them: zombies count against nproc."""
+    if _prctl is not None:
+        _prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _reap_children() -> None:
+    while True:
+        try:
+            pid, _ = _waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _fork_when_allowed() -> int:
+    """Fork, waiting a little while the student's exiting processes still fill the process limit."""
+    deadline = _monotonic() + FORK_PATIENCE
+    while True:
+        _reap_children()
+        try:
+            return _fork()
+        except BlockingIOError:
+            if _monotonic() > deadline:
+                raise
+            _sleep(0.01)
+
+
 def _in_child(work, becomes_head: bool) -> bool:
     """Fork; the child runs ``work`` (its reply is written by it). Returns True in a child that becomes head.
 
@@ -246,13 +285,18 @@ def _in_child(work, becomes_head: bool) -> bool:
     """
     done_r, done_w = os.pipe()
     go_r, go_w = os.pipe()
-    pid = _fork()
+    pid = _fork_when_allowed()
     if pid == 0:
+        if becomes_head:
+            _become_subreaper()  # not inherited across fork
         os.close(done_r)
         os.close(go_w)
         _read(go_r, 1)  # the parent has reported our pid
         os.close(go_r)
+        me = os.getpid()
         reply = work()
+        if os.getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
+            _exit(0)
         write_frame(REPLY_FD, reply)
         try:
             _write(done_w, b"D")
@@ -267,7 +311,10 @@ def _in_child(work, becomes_head: bool) -> bool:
     write_frame(REPLY_FD, {"op": "started", "pid": pid})
     _write(go_w, b"G")
     os.close(go_w)
-    _, status = _waitpid(pid, 0)
+    while True:  # reaping any child meanwhile: the student's exited copies, adopted orphans
+        reaped, status = _waitpid(-1, 0)
+        if reaped == pid:
+            break
     said_done = bool(_read(done_r, 1))
     os.close(done_r)
     if not said_done:
@@ -286,6 +333,7 @@ def _cell_reply(ns: dict, index: int, source: str) -> dict:
 def serve() -> None:
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
     sys.modules["otter"] = _otter_stub()
+    _become_subreaper()
     write_frame(REPLY_FD, {"op": "ready", "pid": os.getpid()})
     while True:
         cmd = read_frame(CMD_FD)
