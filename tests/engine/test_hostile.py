@@ -117,6 +117,21 @@ def test_tricks_earn_nothing_beyond_honest_work(tmp_path, student_user, trick):
     assert full_except(report, "compute_gradients")
 
 
+def test_a_forked_copy_cannot_answer_for_the_function(tmp_path, student_user):
+    # The copy returns a wrong gradient first; only the process the grader started may answer.
+    forking = '''
+import os
+def compute_gradients(X, Y, W):
+    pid = os.fork()
+    if pid == 0:
+        return np.zeros((X.shape[1], 1))
+    os.waitpid(pid, 0)
+    return (2 / len(Y)) * X.T @ (X @ W - Y)
+'''
+    report, _ = grade(tmp_path, solution_cells(compute_gradients=forking), student_user)
+    assert report.score == report.max_score, [(o.check.title, o.message) for o in report.outcomes if not o.passed]
+
+
 def test_closed_form_instead_of_iterations_fails_the_trajectory(tmp_path, student_user):
     closed = '''
 def gradient_descent(X, y, learn_rate, num_iters, theta=None):
