@@ -83,7 +83,8 @@ def _cells_summary(cells: list[CellOutcome]) -> list[str]:
             lines.append(f"- {where} and the cells after it were not run: the cells before them used up the "
                          "time allowed for the whole notebook")
         elif cell.status == "skipped":
-            lines.append(f"- {where} and the cells after it were not run: the notebook stopped answering")
+            lines.append(f"- {where} and the cells after it were not run: the notebook stopped answering (an "
+                         "earlier cell interfered with the grader or left processes running)")
     return lines
 
 

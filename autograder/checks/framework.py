@@ -164,7 +164,8 @@ def _outcome_problem(obs: Observation, call: Call) -> tuple[str, str] | None:
         return f"{where} returned a {shown(obs.type_name)}, which is not a number or array", ""
     if obs.kind == "broken":
         return (f"{where} gave no readable answer",
-                "the notebook interfered with the grader (replaced print, json, os, or closed files)")
+                "the notebook interfered with the grader (replaced print, json, os, or closed files) or left "
+                "processes running that used up its process limit")
     return None
 
 
