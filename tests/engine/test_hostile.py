@@ -131,6 +131,13 @@ def test_processes_left_sleeping_at_the_limit_end_grading_with_a_reason(tmp_path
         assert processes_of(student_user.uid) == [], "a student process outlived grading"
 
 
+def test_student_processes_are_the_oom_killers_first_choice(tmp_path, student_user):
+    # In a small container the kernel kills the notebook, not the grader that must write results.json.
+    cells = solution_cells() + ["print('OOM_ADJ', open('/proc/self/oom_score_adj').read().strip())"]
+    report, _ = grade(tmp_path, cells, student_user)
+    assert "OOM_ADJ 1000" in report.output, report.output[-300:]
+
+
 def test_a_forked_copy_cannot_answer_for_the_function(tmp_path, student_user):
     # The copy returns a wrong gradient first; only the process the grader started may answer.
     forking = '''
