@@ -82,9 +82,11 @@ def mount_script(targets: list[Path]) -> str:
     for path in targets:
         quoted = shlex.quote(str(path))
         if path.is_dir():
-            lines.append(f"mount -t tmpfs -o size=4k,nr_inodes=1,mode=0555 gdkit-hidden {quoted}")
+            mount = f"mount -t tmpfs -o size=4k,nr_inodes=1,mode=0555 gdkit-hidden {quoted}"
         else:
-            lines.append(f"mount --bind /dev/null {quoted}")
+            mount = f"mount --bind /dev/null {quoted}"
+        # A path gone since the plan (another run's folder in /tmp, removed meanwhile) has nothing to hide.
+        lines.append(f"{mount} 2>/dev/null || test ! -e {quoted}")
     lines.append('exec "$@"')
     return "\n".join(lines)
 

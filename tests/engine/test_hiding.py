@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -107,3 +108,25 @@ def test_local_grading_hides_gdkit_other_submissions_and_results(class_folder, s
     assert seen["grades"] == "read 0", seen  # an empty folder
     assert [r.score for r in reports] == [20, 20]
     assert any("hidden from student code" in line for line in reports[0].log)
+
+
+def test_the_mount_script_tolerates_only_paths_that_vanished(tmp_path):
+    if not hiding.mount_namespace_available():
+        pytest.skip("needs root and a mount namespace")
+    folder, gone = tmp_path / "folder", tmp_path / "gone"
+    folder.mkdir()
+    (folder / "secret").write_text("x")
+    gone.mkdir()
+    script = hiding.mount_script([folder, gone])
+    gone.rmdir()
+    look = ["ls", "-A", str(folder)]
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c", script, "t", *look],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and done.stdout == "", (done.returncode, done.stdout, done.stderr)
+    # A path that exists but cannot be covered stops the run: student code never starts half-hidden.
+    present = tmp_path / "present"
+    present.write_text("x")
+    failing = hiding.mount_script([present]).replace("--bind /dev/null", f"--bind {tmp_path / 'no-such-source'}")
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c", failing, "t", "true"],
+                          capture_output=True, timeout=30)
+    assert done.returncode != 0
