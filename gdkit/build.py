@@ -31,6 +31,8 @@ from pathlib import Path
 
 import nbformat
 
+from gdkit import assignment_config
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MASTER = REPO / "assignment" / "master.ipynb"
 
@@ -80,6 +82,10 @@ def _check_master(master: Path) -> None:
     )
     if not has_config:
         raise BuildError(f"master notebook {master} has no raw cell starting with '# ASSIGNMENT CONFIG'")
+    try:
+        assignment_config.gdkit_settings(raw)
+    except assignment_config.ConfigError as e:
+        raise BuildError(f"master notebook {master}: {e}") from None
 
 
 _ERROR_LINE = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception)\w*|AssertionError|KeyboardInterrupt):\s*(.*)$")
@@ -134,7 +140,8 @@ def run_otter_assign(master: Path, workdir: Path) -> Path:
     Raises :class:`BuildError` with otter's error in one line if it fails.
     """
     src = workdir / NOTEBOOK_NAME
-    shutil.copyfile(master, src)
+    nb = assignment_config.for_otter(json.loads(master.read_text(encoding="utf-8")))
+    src.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     result = workdir / "dist"
     cmd = [*_otter_command(), "assign", NOTEBOOK_NAME, "dist"]
     try:
@@ -230,14 +237,13 @@ def build_assignment(master: Path, out: Path) -> BuildResult:
 
 
 def hidden_visibility(master: Path) -> str:
-    """Visibility of the hidden checks on Gradescope: the master notebook's metadata ``gdkit.hidden_visibility``
-    (Otter's assignment config accepts no keys of ours), default ``after_published``."""
+    """Visibility of the hidden checks on Gradescope: ``gdkit: hidden_visibility:`` in the master notebook's
+    ``# ASSIGNMENT CONFIG`` cell, default ``after_published``. Raises BuildError for a wrong value."""
     try:
-        meta = json.loads(Path(master).read_text(encoding="utf-8-sig")).get("metadata", {})
-    except (OSError, ValueError):
-        return "after_published"
-    value = meta.get("gdkit", {}).get("hidden_visibility", "after_published") if isinstance(meta, dict) else None
-    return value if isinstance(value, str) else "after_published"
+        nb = json.loads(Path(master).read_text(encoding="utf-8"))
+        return assignment_config.gdkit_settings(nb)["hidden_visibility"]
+    except (OSError, ValueError) as e:  # ConfigError is a ValueError
+        raise BuildError(f"master notebook {master}: {e}") from None
 
 
 def run_build_cli(args: argparse.Namespace) -> int:
@@ -253,6 +259,9 @@ def run_build_cli(args: argparse.Namespace) -> int:
 
     try:
         gradescope_zip = build_gradescope_zip(out / "gradescope", hidden_visibility=hidden_visibility(master))
+    except BuildError as e:
+        print(f"gdkit build: error: {e}", file=sys.stderr)
+        return 1
     except (OSError, ValueError, subprocess.CalledProcessError) as e:
         print(f"gdkit build: error: the Gradescope package failed: {e}", file=sys.stderr)
         return 1

@@ -420,6 +420,10 @@ def _broken(tmp_path: Path, kind: str) -> Path:
     elif kind == "missing_end_question":
         i = next(i for i, c in enumerate(cells) if _src(c).startswith("# END QUESTION"))
         del cells[i]
+    elif kind in ("bad_visibility", "unknown_gdkit_key"):
+        c = next(c for c in cells if _src(c).startswith("# ASSIGNMENT CONFIG"))
+        setting = "hidden_visibility: after_lunch" if kind == "bad_visibility" else "hiden_visibility: hidden"
+        c["source"] = _src(c).split("gdkit:")[0] + "gdkit:\n  " + setting + "\n"
     elif kind == "wrong_solution":
         c = next(c for c in cells if _src(c).startswith("def compute_gradients"))
         c["source"] = _src(c).replace("(2.0 / m)", "(2.0 / (m + 1))")
@@ -437,6 +441,9 @@ def _broken(tmp_path: Path, kind: str) -> Path:
         ("question_without_name", "Question name not specified"),
         ("missing_end_question", "begin question cell inside another question"),
         ("wrong_solution", "the solutions fail their own public checks in compute_gradients"),
+        ("bad_visibility", "gdkit.hidden_visibility must be one of hidden, after_due_date, after_published, "
+                           "visible; got 'after_lunch'"),
+        ("unknown_gdkit_key", "unknown 'gdkit' setting(s) hiden_visibility; known: hidden_visibility"),
     ],
 )
 def test_broken_master_fails_the_build_clearly(tmp_path, kind, expected):
@@ -455,6 +462,23 @@ def test_broken_master_fails_the_build_clearly(tmp_path, kind, expected):
     assert expected in lines[0], lines[0]
     assert "Traceback" not in proc.stderr
     assert not (out / "student").exists(), "a failed build must not leave a student folder"
+
+
+def test_hidden_checks_visibility_comes_from_the_assignment_config(tmp_path):
+    nb = json.loads(MASTER.read_text())
+    config = next(c for c in nb["cells"] if _src(c).startswith("# ASSIGNMENT CONFIG"))
+    assert "after_published" in _src(config), "the master states the default explicitly"
+    config["source"] = _src(config).replace("hidden_visibility: after_published", "hidden_visibility: hidden")
+    master = tmp_path / "master.ipynb"
+    master.write_text(json.dumps(nb))
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "gdkit.cli", "build", "--master", str(master), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(out / "gradescope" / "autograder.zip") as z:
+        assert json.loads(z.read("gdkit_config.json")) == {"hidden_visibility": "hidden"}
+    student = (out / "student" / "gradient_descent.ipynb").read_text()
+    assert "hidden_visibility" not in student and "ASSIGNMENT CONFIG" not in student
 
 
 # ----------------------------------------------------------------------------------------------------------
