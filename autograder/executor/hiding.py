@@ -59,7 +59,11 @@ def mount_plan(private: Iterable[Path], keep: Iterable[Path]) -> list[Path]:
         if path in keep_set or path.is_symlink() or not (path.is_dir() or path.is_file()):
             return
         if any(path in k.parents for k in keep_set):
-            for child in sorted(path.iterdir()):
+            try:
+                children = sorted(path.iterdir())
+            except OSError:  # unlistable even for root (a FUSE mount): it cannot be covered without what it keeps
+                return
+            for child in children:
                 visit(child)
         else:
             targets.append(path)

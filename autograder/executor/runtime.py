@@ -21,6 +21,7 @@ import ctypes
 import functools
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -40,6 +41,8 @@ _fork = os.fork
 _exit = os._exit
 _waitpid = os.waitpid
 _sleep = time.sleep
+_set_signal = signal.signal
+_SIGCHLD, _SIG_DFL = signal.SIGCHLD, signal.SIG_DFL
 _monotonic = time.monotonic
 try:
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
@@ -293,6 +296,8 @@ def _in_child(work, becomes_head: bool) -> bool:
     The parent reports the child's pid before the child starts, waits for it, and reports a death that
     happened before the child said its work was done.
     """
+    # A cell that ignored SIGCHLD would make its children vanish unwaited, and our waitpid fail.
+    _set_signal(_SIGCHLD, _SIG_DFL)
     done_r, done_w = os.pipe()
     go_r, go_w = os.pipe()
     pid = _fork_when_allowed()

@@ -43,6 +43,7 @@ PROCESS_ATTACKS = {
                                         "        pass\n    except BaseException:\n        pass"),
     "prints megabytes": "print('x' * 10_000_000)\nfor _ in range(2000):\n    print('y' * 1000)",
     "allocates too much": "big = bytearray(4 * 1024**3)",
+    "ignores SIGCHLD": "import signal\nsignal.signal(signal.SIGCHLD, signal.SIG_IGN)",
     "fork bomb": "import os\nfor _ in range(2000):\n    try:\n        os.fork()\n    except OSError:\n        break",
 }
 
