@@ -40,6 +40,7 @@ _read = os.read
 _fork = os.fork
 _exit = os._exit
 _waitpid = os.waitpid
+_getpid = os.getpid
 _sleep = time.sleep
 _set_signal = signal.signal
 _SIGCHLD, _SIG_DFL = signal.SIGCHLD, signal.SIG_DFL
@@ -308,9 +309,9 @@ def _in_child(work, becomes_head: bool) -> bool:
         os.close(go_w)
         _read(go_r, 1)  # the parent has reported our pid
         os.close(go_r)
-        me = os.getpid()
+        me = _getpid()
         reply = work()
-        if os.getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
+        if _getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
             _exit(0)
         write_frame(REPLY_FD, reply)
         try:
