@@ -9,24 +9,33 @@ from __future__ import annotations
 import csv
 import io
 import sys
+import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gdkit.autograder.checks import CONTRACT
 from gdkit.autograder.executor import hiding, sandbox
-from gdkit.autograder.grade import GradeReport, grade_notebook
+from gdkit.autograder.grade import GradeReport, grade_notebook, not_graded_report
 from gdkit.autograder.results.gradescope import provisional_results, results_json, write_atomically
 
 
 def output_names(paths: list[Path]) -> list[str]:
-    """One folder name per submission: the notebook's stem, made unique when two stems collide."""
-    seen: dict[str, int] = {}
+    """One folder name per submission: the notebook's stem, made unique (stem-2, stem-3 ...) when names collide."""
+    used: set[str] = set()
     names = []
     for path in paths:
         stem = path.stem or "submission"
-        seen[stem] = seen.get(stem, 0) + 1
-        names.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+        name, n = stem, 1
+        while name in used:
+            n += 1
+            name = f"{stem}-{n}"
+        used.add(name)
+        names.append(name)
     return names
+
+
+INTERNAL_ERROR = "the grader hit an internal error on this notebook (not your fault; your instructor has the details)"
 
 
 def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility: str = "after_published",
@@ -42,11 +51,16 @@ def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility:
         folder = out / name
         write_atomically(folder / "results.json",
                          provisional_results("Grading did not complete: please resubmit or ask your instructor."))
-        if root:
-            with sandbox.exclusive_user() as user:
-                report = grade_notebook(path, public_only=public_only, user=user, private=private)
-        else:
-            report = grade_notebook(path, public_only=public_only)
+        started = time.monotonic()
+        try:
+            if root:
+                with sandbox.exclusive_user() as user:
+                    report = grade_notebook(path, public_only=public_only, user=user, private=private)
+            else:
+                report = grade_notebook(path, public_only=public_only)
+        except Exception:  # a grader bug costs this notebook a zero with a reason, never the batch
+            report = not_graded_report(path, INTERNAL_ERROR, started, public_only=public_only,
+                                       log=["internal error:", traceback.format_exc()])
         write_atomically(folder / "results.json", results_json(report, hidden_visibility))
         (folder / "grading.log").write_text(_log_text(report), encoding="utf-8")
         if progress:

@@ -96,6 +96,13 @@ def _not_graded(checks: list[Check], reason: str) -> list[CheckOutcome]:
     return [CheckOutcome(c, False, f"Not graded: {reason}") for c in checks]
 
 
+def not_graded_report(path: Path, reason: str, started: float, *, public_only: bool = False,
+                      log: list[str] | None = None) -> GradeReport:
+    """A zero on every check with the reason (Markdown, already safe), shaped like grade_notebook's reports."""
+    return GradeReport(path, None, "", _not_graded(all_checks(public_only), reason), f"**Not graded:** {reason}",
+                       time.monotonic() - started, log or [])
+
+
 def grade_notebook(
     path: Path,
     *,
@@ -118,9 +125,7 @@ def grade_notebook(
     try:
         submission = load_submission(path)
     except SubmissionError as exc:
-        reason = str(exc)
-        return GradeReport(path, None, "", _not_graded(checks, reason), f"**Not graded:** {_inline(reason)}",
-                           time.monotonic() - started)
+        return not_graded_report(path, _inline(str(exc)), started, public_only=public_only)
     if seed is None:
         seed = seed_for(submission.sha256, submission_id)
     log: list[str] = []

@@ -18,9 +18,8 @@ import time
 import traceback
 from pathlib import Path
 
-from gdkit.autograder.checks import all_checks
 from gdkit.autograder.executor import sandbox
-from gdkit.autograder.grade import GradeReport, _not_graded, grade_notebook
+from gdkit.autograder.grade import grade_notebook, not_graded_report
 from gdkit.autograder.results.gradescope import (
     VISIBILITIES,
     provisional_results,
@@ -136,12 +135,6 @@ def wrong_submission_reason(notebooks: list[Path], found: list[str], submission:
     names = [p.relative_to(submission).as_posix() for p in notebooks]
     return (f"your submission has {len(notebooks)} notebooks ({_quote(names)}); submit exactly one .ipynb file, "
             "the one with your answers")
-
-
-def not_graded_report(path: Path, reason: str, started: float) -> GradeReport:
-    """A zero on every check with the reason, shaped like grade_notebook's own report for an unreadable file."""
-    return GradeReport(path, None, "", _not_graded(all_checks(False), reason), f"**Not graded:** {reason}",
-                       time.monotonic() - started)
 
 
 def grade(root: Path, started: float) -> dict:
