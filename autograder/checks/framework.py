@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdkit.autograder.checks.substitutes import sources_for
 from gdkit.autograder.executor.session import ExecutorSession
 from gdkit.autograder.observations import Observation, observe_batch
 
@@ -86,9 +87,10 @@ class Context:
         self.rng = np.random.default_rng([seed, zlib.crc32(check_title.encode())])
 
     def call(self, calls: Sequence[Call], substitute: Sequence[str] = ()) -> list[Observation]:
-        """Run the calls in one forked child of the student process (one wall-clock limit for them all)."""
+        """Run the calls in one forked child of the student process (one wall-clock limit for them all), with
+        the grader's correct versions of the helpers named in ``substitute`` in place of the student's."""
         payload = [{"fn": c.fn, "args": [_encode(a) for a in c.args]} for c in calls]
-        outcome = self.session.probe(payload, tuple(substitute))
+        outcome = self.session.probe(payload, sources_for(substitute))
         return observe_batch(outcome, len(calls))
 
 

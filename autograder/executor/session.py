@@ -149,11 +149,12 @@ class ExecutorSession:
             return CellOutcome(index, status)
         return CellOutcome(index, "ok" if reply.get("status") == "ok" else "error", str(reply.get("error", "")))
 
-    def probe(self, calls: list[dict], substitute: tuple[str, ...] = ()) -> ProbeOutcome:
+    def probe(self, calls: list[dict], substitutes: list[list[str]] | None = None) -> ProbeOutcome:
+        """Run ``calls`` in a forked child, with ``substitutes`` ([[name, source], ...]) defined there first."""
         if self._broken:
             return ProbeOutcome("broken")
         try:
-            status, reply = self._forked({"op": "probe", "calls": calls, "substitute": list(substitute)},
+            status, reply = self._forked({"op": "probe", "calls": calls, "substitutes": substitutes or []},
                                          "probe_done", self.limits.probe_timeout)
         except ExecutorBroken:
             return ProbeOutcome("broken")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -152,6 +155,68 @@ def compute_gradients(X, Y, W):
 '''
     report, _ = grade(tmp_path, solution_cells(compute_gradients=forking), student_user)
     assert report.score == report.max_score, [(o.check.title, o.message) for o in report.outcomes if not o.passed]
+
+
+# A notebook that implements none of the five helpers and looks for the grader's correct ones: among every object
+# of its process, and in files where each of its functions stashes what it finds during its own probes (the
+# descent functions are graded with correct helpers in place, so they do find some).
+STEAL = '''
+import gc, marshal, os, types
+HELPERS = ("compute_gradients", "lin_reg_l2", "sigmoid", "logistic_loss", "compute_logistic_gradients")
+STASH = STASH_DIR + "/stash-"
+def _theirs(name):
+    for obj in gc.get_objects():
+        code = getattr(obj, "__code__", None)
+        if callable(obj) and getattr(obj, "__name__", "") == name and code is not None \\
+                and not code.co_filename.startswith("<cell"):
+            return obj
+    try:
+        with open(STASH + name, "rb") as f:
+            return types.FunctionType(marshal.loads(f.read()), {"np": np})
+    except OSError:
+        return None
+def _stash():
+    for name in HELPERS:
+        found = _theirs(name)
+        if found is not None:
+            with open(STASH + name, "wb") as f:
+                f.write(marshal.dumps(found.__code__))
+def _helper(name):
+    def helper(*args):
+        _stash()  # a probe that substitutes some other helper may hold this one too
+        return _theirs(name)(*args)
+    helper.__name__ = name
+    return helper
+for _name in HELPERS:
+    globals()[_name] = _helper(_name)
+_honest_gd, _honest_lgd = gradient_descent, logistic_gradient_descent
+def gradient_descent(*args, **kwargs):
+    _stash()
+    return _honest_gd(*args, **kwargs)
+def logistic_gradient_descent(*args, **kwargs):
+    _stash()
+    return _honest_lgd(*args, **kwargs)
+'''
+
+
+def test_the_graders_correct_helpers_cannot_be_found_and_used(tmp_path, student_user):
+    stash = Path(tempfile.mkdtemp(prefix="gdkit-stash-"))  # where the student user can write and we can look
+    stash.chmod(0o777)
+    try:
+        report, _ = grade(tmp_path, solution_cells() + [STEAL.replace("STASH_DIR", repr(str(stash)))], student_user)
+        stashed = sorted(p.name for p in stash.iterdir())
+    finally:
+        shutil.rmtree(stash)
+    # Positive control: the descent probes do hold correct helpers, and the notebook found and kept them.
+    assert "stash-compute_gradients" in stashed and "stash-compute_logistic_gradients" in stashed, stashed
+    # ... yet too late: every helper's own checks had run before any probe held it.
+    scores = report.function_scores()
+    helpers = ("compute_gradients", "lin_reg_l2", "sigmoid", "logistic_loss", "compute_logistic_gradients")
+    assert {fn: scores[fn] for fn in helpers} == dict.fromkeys(helpers, 0.0), scores
+    # The descent functions are honest, graded with correct helpers in place.
+    full = points_per_function()
+    assert scores["gradient_descent"] == full["gradient_descent"]
+    assert scores["logistic_gradient_descent"] == full["logistic_gradient_descent"]
 
 
 def test_closed_form_instead_of_iterations_fails_the_trajectory(tmp_path, student_user):
