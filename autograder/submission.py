@@ -35,7 +35,7 @@ def load_submission(path: Path) -> Submission:
         raise SubmissionError(f"cannot read {path.name}: {exc.strerror}") from exc
     if size > MAX_BYTES:
         raise SubmissionError(
-            f"{path.name} is {size / 1e6:.1f} MB, over the {MAX_BYTES / 1e6:.0f} MB limit: clear the outputs "
+            f"{path.name} is {size / 2**20:.1f} MB, over the {MAX_BYTES // 2**20} MB limit: clear the outputs "
             "(Kernel > Restart & Clear Output) and submit again"
         )
     raw = path.read_bytes()

@@ -106,10 +106,19 @@ def _otter_stub() -> types.ModuleType:
     return mod
 
 
+# Cell magics whose body is Python that IPython runs (once or more): the body runs once. Any other cell magic
+# (%%bash, %%writefile, %%html ...) holds no Python, and its cell is skipped.
+PYTHON_BODY_MAGICS = ("time", "timeit", "capture")
+
+
 def prepare_source(source: str) -> str:
-    """IPython syntax to plain Python: cell magics skip the cell, line magics and shell escapes become pass."""
+    """IPython syntax to plain Python: line magics and shell escapes become pass; see PYTHON_BODY_MAGICS."""
     if source.lstrip().startswith("%%"):
-        return ""
+        first, _, body = source.lstrip().partition("\n")
+        words = first[2:].split()
+        if not words or words[0] not in PYTHON_BODY_MAGICS:
+            return ""
+        source = "\n" + body  # the magic's line stays a line, so tracebacks keep the student's line numbers
     lines = []
     for line in source.splitlines():
         stripped = line.lstrip()
