@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -248,6 +249,22 @@ def test_student_code_cannot_read_root_only_files(tmp_path, student_user):
     report, _ = grade(tmp_path, solution_cells(sigmoid=steal), student_user)
     messages = " ".join(o.message for o in report.outcomes)
     assert "PermissionError" in messages and "42" not in messages
+
+
+def test_student_code_cannot_read_the_graders_memory_or_environment(tmp_path, student_user):
+    if student_user is None:
+        pytest.skip("needs root: the user switch is what separates the processes")
+    grader = os.getpid()  # grade_notebook runs in this process
+    probe = (f"for part in ('environ', 'mem', 'maps', 'cmdline'):\n"
+             f"    try:\n"
+             f"        open('/proc/{grader}/' + part, 'rb').read(64)\n"
+             f"        print('PROC', part, 'read')\n"
+             f"    except Exception as exc:\n"
+             f"        print('PROC', part, type(exc).__name__)")
+    report, _ = grade(tmp_path, solution_cells() + [probe], student_user)
+    seen = dict(line.split()[1:] for line in report.output.splitlines() if line.startswith("PROC "))
+    assert seen["cmdline"] == "read", f"the control read failed, the test proves nothing: {seen}"
+    assert seen["environ"] == seen["mem"] == seen["maps"] == "PermissionError", seen
 
 
 def test_many_hanging_cells_stay_within_the_notebook_budget(tmp_path, student_user):
