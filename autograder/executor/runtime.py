@@ -28,19 +28,30 @@ import traceback
 import types
 import warnings
 
+import numpy
+
 # Overridden from argv: ``runtime.py CMD_FD REPLY_FD`` (the grader passes its pipe ends through).
 CMD_FD = 3
 REPLY_FD = 4
 MAX_FRAME = 64 * 1024 * 1024
 MAX_ELEMENTS = 1_000_000
 
-# Keep our own references: student code may rebind module attributes in the head process.
+# Keep our own references: student code may rebind module attributes and builtins in the head process. The
+# functions below look builtins up in this private copy, not in the builtins module the cells share.
+__builtins__ = dict(builtins.__dict__)
+_numpy_at_start = types.SimpleNamespace(**vars(numpy))  # what the grader's helpers call, whatever cells patch
+_np_array = numpy.array
+_np_asarray = numpy.asarray
+_float64 = numpy.float64
+_extract_tb = traceback.extract_tb
+_DEVNULL = os.devnull
 _write = os.write
 _read = os.read
 _fork = os.fork
 _exit = os._exit
 _waitpid = os.waitpid
 _getpid = os.getpid
+_setpgid = os.setpgid
 _sleep = time.sleep
 _set_signal = signal.signal
 _SIGCHLD, _SIG_DFL = signal.SIGCHLD, signal.SIG_DFL
@@ -153,7 +164,7 @@ def _flush() -> None:
 
 def _describe(exc: BaseException) -> str:
     line = ""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+    for frame in reversed(_extract_tb(exc.__traceback__)):
         if frame.filename.startswith("<cell"):
             line = f" ({frame.filename[1:-1]}, line {frame.lineno})"
             break
@@ -169,18 +180,14 @@ def _describe(exc: BaseException) -> str:
 
 
 def _decode(obj):
-    import numpy as np
-
     if isinstance(obj, dict) and "__array__" in obj:
-        arr = np.array(obj["__array__"], dtype=np.float64).reshape(obj["shape"])
+        arr = _np_array(obj["__array__"], dtype=_float64).reshape(obj["shape"])
         arr.setflags(write=False)  # in-place mutation of an input raises, and is reported as such
         return arr
     return obj
 
 
 def _encode(value) -> dict:
-    import numpy as np
-
     info: dict = {"type": type(value).__name__[:60]}
     if value is None:
         info["kind"] = "none"
@@ -191,13 +198,13 @@ def _encode(value) -> dict:
         info["length"] = len(value)
         return info
     try:
-        raw = np.asarray(value)
+        raw = _np_asarray(value)
         info["dtype"] = str(raw.dtype)
         info["shape"] = [int(s) for s in raw.shape]
         if raw.size > MAX_ELEMENTS:
             info["kind"] = "too_big"
             return info
-        arr = np.array(raw, dtype=np.float64)
+        arr = _np_array(raw, dtype=_float64)
     except BaseException as exc:  # noqa: BLE001
         info["kind"] = "unconvertible"
         info["error"] = type(exc).__name__
@@ -209,13 +216,11 @@ def _encode(value) -> dict:
 
 def answer_probe(ns: dict, cmd: dict) -> dict:
     """Run the calls of one probe batch; each reply says what came back, or what went wrong."""
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - printing in loops costs time, shows nothing
+    sys.stdout = sys.stderr = open(_DEVNULL, "w")  # noqa: SIM115 - printing in loops costs time, shows nothing
     warnings.simplefilter("ignore")
     # The grader's correct helpers, for this probe only: defined in a scope of their own (they call each other,
     # never the student's versions), then put in place of the student's.
-    import numpy
-
-    scope = {"np": numpy, "__builtins__": builtins}
+    scope = {"np": _numpy_at_start, "__builtins__": __builtins__}
     for name, source in cmd.get("substitutes", []):
         exec(compile(source, f"<substitute {name}>", "exec"), scope)
         ns[name] = scope[name]
@@ -293,6 +298,7 @@ def _in_child(work, becomes_head: bool) -> bool:
     go_r, go_w = os.pipe()
     pid = _fork_when_allowed()
     if pid == 0:
+        _setpgid(0, 0)  # a process group of its own: a cell that signals its group (kill(0, ...)) ends only itself
         if becomes_head:
             _become_subreaper()  # not inherited across fork
         os.close(done_r)

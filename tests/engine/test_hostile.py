@@ -47,6 +47,14 @@ PROCESS_ATTACKS = {
                                         "        pass\n    except BaseException:\n        pass"),
     "prints megabytes": "print('x' * 10_000_000)\nfor _ in range(2000):\n    print('y' * 1000)",
     "allocates too much": "big = bytearray(4 * 1024**3)",
+    "closes every file descriptor": "import os\nos.closerange(3, 4096)",
+    "drops stdout": "import sys\nsys.stdout = None\nsys.stderr = None",
+    "a thread printing forever": ("import threading, time\ndef spam():\n    while True:\n        print('spam')\n"
+                                  "        time.sleep(0.001)\nthreading.Thread(target=spam, daemon=True).start()"),
+    "an alarm": "import signal\nsignal.alarm(1)",
+    "kills its process group": "import os, signal\nos.killpg(0, signal.SIGKILL)",
+    "patches open, json and numpy": ("import builtins, json\nbuiltins.open = None\njson.dumps = json.loads = None\n"
+                                     "np.asarray = np.array = lambda *a, **k: None"),
     "ignores SIGCHLD": "import signal\nsignal.signal(signal.SIGCHLD, signal.SIG_IGN)",
     "fork bomb": "import os\nfor _ in range(2000):\n    try:\n        os.fork()\n    except OSError:\n        break",
 }
