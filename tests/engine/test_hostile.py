@@ -52,6 +52,7 @@ PROCESS_ATTACKS = {
     "a thread printing forever": ("import threading, time\ndef spam():\n    while True:\n        print('spam')\n"
                                   "        time.sleep(0.001)\nthreading.Thread(target=spam, daemon=True).start()"),
     "an alarm": "import signal\nsignal.alarm(1)",
+    "kills every process of its user": "import os, signal\nos.kill(-1, signal.SIGKILL)",
     "kills its process group": "import os, signal\nos.killpg(0, signal.SIGKILL)",
     "patches open, json and numpy": ("import builtins, json\nbuiltins.open = None\njson.dumps = json.loads = None\n"
                                      "np.asarray = np.array = lambda *a, **k: None"),
