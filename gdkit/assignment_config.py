@@ -29,20 +29,23 @@ class ConfigError(ValueError):
     """The config cell or its gdkit settings are wrong; ``str(error)`` is a one-line message."""
 
 
-def _config_cell(nb: dict) -> dict | None:
-    for cell in nb.get("cells", []):
-        source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else source
-        if cell.get("cell_type") == "raw" and text.lstrip().startswith(CONFIG_MARK):
-            return cell
+def cell_text(cell: dict) -> str:
+    """A cell's source as one string (notebooks store it as a string or a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def config_index(nb: dict) -> int | None:
+    """Index of the notebook's ``# ASSIGNMENT CONFIG`` raw cell, or None."""
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "raw" and cell_text(cell).lstrip().startswith(CONFIG_MARK):
+            return index
     return None
 
 
 def _load(cell: dict) -> dict:
-    source = cell.get("source", "")
-    text = "".join(source) if isinstance(source, list) else source
     try:
-        config = yaml.safe_load(text)
+        config = yaml.safe_load(cell_text(cell))
     except yaml.YAMLError as e:
         raise ConfigError(f"the {CONFIG_MARK} cell is not valid YAML: {' '.join(str(e).split())}") from None
     if not isinstance(config, dict):
@@ -52,8 +55,8 @@ def _load(cell: dict) -> dict:
 
 def gdkit_settings(nb: dict) -> dict:
     """The ``gdkit`` settings of a notebook (a parsed .ipynb dict), defaults filled in, values checked."""
-    cell = _config_cell(nb)
-    given = _load(cell).get(KEY) if cell is not None else None
+    index = config_index(nb)
+    given = _load(nb["cells"][index]).get(KEY) if index is not None else None
     if given is None:
         given = {}
     if not isinstance(given, dict):
@@ -70,12 +73,12 @@ def gdkit_settings(nb: dict) -> dict:
 
 def for_otter(nb: dict) -> dict:
     """A copy of the notebook whose config cell has no ``gdkit`` key (the input is not modified)."""
-    cell = _config_cell(nb)
-    if cell is None or KEY not in _load(cell):
+    index = config_index(nb)
+    config = _load(nb["cells"][index]) if index is not None else {}
+    if KEY not in config:
         return nb
-    out = copy.deepcopy(nb)
-    target = _config_cell(out)
-    config = _load(target)
     del config[KEY]
-    target["source"] = f"{CONFIG_MARK}\n" + yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
+    out = copy.deepcopy(nb)
+    out["cells"][index]["source"] = f"{CONFIG_MARK}\n" + yaml.safe_dump(config, sort_keys=False,
+                                                                        default_flow_style=False)
     return out

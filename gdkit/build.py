@@ -76,11 +76,7 @@ def _check_master(master: Path) -> None:
     except Exception as e:  # nbformat raises several types (ValidationError, KeyError, ...)
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise BuildError(f"master notebook {master} is not a valid notebook: {first}") from None
-    has_config = any(
-        c.get("cell_type") == "raw" and "".join(c.get("source", "")).lstrip().startswith("# ASSIGNMENT CONFIG")
-        for c in nb.get("cells", [])
-    )
-    if not has_config:
+    if assignment_config.config_index(nb) is None:
         raise BuildError(f"master notebook {master} has no raw cell starting with '# ASSIGNMENT CONFIG'")
     try:
         assignment_config.gdkit_settings(raw)

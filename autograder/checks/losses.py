@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from gdkit import reference as ref
-from gdkit.autograder.checks.framework import ATOL, RTOL, Call, Context, check, expect_scalar, fail, value_cases
+from gdkit.autograder.checks.framework import RTOL, Call, Context, check, close, expect_scalar, fail, value_cases
 
 
-def _differs(found: float, expected: float) -> bool:
-    return not abs(found - expected) <= ATOL + RTOL * abs(expected)
+def _matching(found: float, variants: dict[str, float], otherwise: str) -> str:
+    """The explanation of the first known mistake whose value ``found`` equals, else ``otherwise``."""
+    for explanation, value in variants.items():
+        if close(found, value):
+            return explanation
+    return otherwise
 
 
 # -- lin_reg_l2 -----------------------------------------------------------------------------------------------
@@ -27,10 +31,7 @@ def _rmse_likely(found: float, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> s
             float(np.sqrt(np.mean(((X @ w).ravel() - y) ** 2))),
         "the mean absolute error: square the residuals, then take the root of their mean": float(np.mean(np.abs(r))),
     }
-    for explanation, value in variants.items():
-        if not _differs(found, value):
-            return explanation
-    return "RMSE is sqrt(mean((X @ w - y) ** 2)) over all m examples"
+    return _matching(found, variants, "RMSE is sqrt(mean((X @ w - y) ** 2)) over all m examples")
 
 
 @check("lin_reg_l2", "a small known value", 0.5, public=True)
@@ -42,7 +43,7 @@ def rmse_public(ctx: Context) -> None:
     [obs] = ctx.call([call])
     found = expect_scalar(obs, call, "one number, the root mean squared error")
     expected = ref.lin_reg_l2(X, y, w)
-    if _differs(found, expected):
+    if not close(found, expected):
         fail(f"{expected!r} (sqrt of the mean of the squared residuals 0, 0, 1)", f"{found!r}",
              _rmse_likely(found, X, y, w))
 
@@ -53,7 +54,7 @@ def rmse_values(ctx: Context) -> None:
     calls = [Call("lin_reg_l2", case) for case in cases]
     for call, obs, case in zip(calls, ctx.call(calls), cases, strict=True):
         found = expect_scalar(obs, call, "one number, the root mean squared error")
-        if _differs(found, ref.lin_reg_l2(*case)):
+        if not close(found, ref.lin_reg_l2(*case)):
             fail(f"the root mean squared error within rtol {RTOL:g}", f"{call.describe()} differs",
                  _rmse_likely(found, *case))
 
@@ -74,10 +75,8 @@ def _logloss_likely(found: float, X: np.ndarray, y: np.ndarray, w: np.ndarray) -
         "the labels' roles are swapped: y multiplies log(p), (1 - y) multiplies log(1 - p)":
             float(np.mean(np.logaddexp(0, z) - (1 - y) * z)),
     }
-    for explanation, value in variants.items():
-        if not _differs(found, value):
-            return explanation
-    return "the loss is the mean over examples of -(y log p + (1 - y) log(1 - p)) with p = sigmoid(X @ W)"
+    return _matching(found, variants,
+                     "the loss is the mean over examples of -(y log p + (1 - y) log(1 - p)) with p = sigmoid(X @ W)")
 
 
 @check("logistic_loss", "a small known value", 0.5, public=True)
@@ -89,7 +88,7 @@ def logloss_public(ctx: Context) -> None:
     [obs] = ctx.call([call], ("sigmoid",))
     found = expect_scalar(obs, call, "one number, the mean binary cross-entropy")
     expected = ref.logistic_loss(X, Y, W)
-    if _differs(found, expected):
+    if not close(found, expected):
         fail(f"{expected!r} (= (log 2 + log(1 + e^-2)) / 2)", f"{found!r}", _logloss_likely(found, X, Y, W))
 
 
@@ -99,7 +98,7 @@ def logloss_values(ctx: Context) -> None:
     calls = [Call("logistic_loss", case) for case in cases]
     for call, obs, case in zip(calls, ctx.call(calls, ("sigmoid",)), cases, strict=True):
         found = expect_scalar(obs, call, "one number, the mean binary cross-entropy")
-        if _differs(found, ref.logistic_loss(*case)):
+        if not close(found, ref.logistic_loss(*case)):
             fail(f"the mean binary cross-entropy within rtol {RTOL:g}", f"{call.describe()} differs",
                  _logloss_likely(found, *case))
 
@@ -115,7 +114,7 @@ def logloss_large(ctx: Context) -> None:
     call = Call("logistic_loss", (X, Y, W))
     [obs] = ctx.call([call], ("sigmoid",))
     found = expect_scalar(obs, call, "the loss for confident predictions")
-    if _differs(found, ref.logistic_loss(X, Y, W)):
+    if not close(found, ref.logistic_loss(X, Y, W)):
         fail(f"the exact loss for confident predictions (rtol {RTOL:g})", f"{call.describe()} differs",
              "log(sigmoid(z)) loses all precision for large |z|: compute "
              "np.mean(np.logaddexp(0, z) - Y * z) with z = X @ W")

@@ -15,8 +15,7 @@ MASTER = Path(__file__).resolve().parents[2] / "assignment" / "master.ipynb"
 
 
 def _config_text(nb: dict) -> str:
-    cell = next(c for c in nb["cells"] if c["cell_type"] == "raw")
-    return "".join(cell["source"])
+    return assignment_config.cell_text(nb["cells"][assignment_config.config_index(nb)])
 
 
 def test_the_master_configures_gdkit_in_its_config_cell():

@@ -50,18 +50,22 @@ def _master_cells() -> list:
     return nbformat.read(MASTER, as_version=4).cells
 
 
-def _solution_cells() -> list[str]:
-    """Sources of the code cells between raw ``# BEGIN SOLUTION`` and ``# END SOLUTION`` cells."""
+def _code_cells_between(block: str) -> list[str]:
+    """Sources of the master's code cells between raw ``# BEGIN <block>`` and ``# END <block>`` cells."""
     out, inside = [], False
     for c in _master_cells():
         s = _src(c).strip()
-        if c.cell_type == "raw" and s.startswith("# BEGIN SOLUTION"):
+        if c.cell_type == "raw" and s.startswith(f"# BEGIN {block}"):
             inside = True
-        elif c.cell_type == "raw" and s.startswith("# END SOLUTION"):
+        elif c.cell_type == "raw" and s.startswith(f"# END {block}"):
             inside = False
         elif inside and c.cell_type == "code":
             out.append(_src(c))
     return out
+
+
+def _solution_cells() -> list[str]:
+    return _code_cells_between("SOLUTION")
 
 
 def _solution_namespace() -> dict:
@@ -180,17 +184,13 @@ def test_master_declares_the_seven_questions_with_their_points():
 
 
 def test_master_has_no_otter_hidden_tests():
-    inside = False
-    for c in _master_cells():
-        s = _src(c).strip()
-        if c.cell_type == "raw" and s.startswith("# BEGIN TESTS"):
-            inside = True
-        elif c.cell_type == "raw" and s.startswith("# END TESTS"):
-            inside = False
-        elif inside and c.cell_type == "code":
-            first = s.splitlines()[0]
-            assert "hidden" not in first.lower(), f"hidden otter test found: {first!r}"
-            assert "BEGIN TEST CONFIG" not in s.upper(), "test config blocks (hidden/points) are not used"
+    tests = _code_cells_between("TESTS")
+    assert tests, "the master has public test cells"
+    for source in tests:
+        s = source.strip()
+        first = s.splitlines()[0]
+        assert "hidden" not in first.lower(), f"hidden otter test found: {first!r}"
+        assert "BEGIN TEST CONFIG" not in s.upper(), "test config blocks (hidden/points) are not used"
 
 
 def test_notebook_data_equal_the_reference_data():
