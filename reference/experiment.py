@@ -88,6 +88,8 @@ def run_experiment(
     if every < 1:
         raise ValueError(f"every must be >= 1; got {every}")
 
+    # One signature for both kinds' loss (the linear one names its arguments x, y, w as the seed does).
+    loss_fn: Callable[[np.ndarray, np.ndarray, np.ndarray], float]
     if kind == "linear":
         X, y = linear_data()
         L = linear_lipschitz(X)

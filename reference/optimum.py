@@ -35,7 +35,7 @@ def linear_optimum(X: ArrayLike, y: ArrayLike) -> Array:
     """
     X, y = check_XY(X, y)
     W, *_ = np.linalg.lstsq(X, y, rcond=None)
-    return W
+    return np.asarray(W, dtype=np.float64)
 
 
 def logistic_optimum(X: ArrayLike, y: ArrayLike, tol: float = 1e-12, max_iter: int = 50) -> Array:

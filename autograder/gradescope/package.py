@@ -138,7 +138,7 @@ def constraints(root: Path | None = None) -> dict[str, str]:
     path = (root or repo_root()) / "constraints.txt"
     if not path.is_file():
         raise PackageError(f"no {path}: the pins every install and the Gradescope zip share")
-    pins = {}
+    pins: dict[str, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if "==" in line:
