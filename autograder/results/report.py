@@ -181,17 +181,22 @@ def _checks_section(students: list[StudentResult]) -> str:
             + "".join(rows) + "</tbody></table></section>")
 
 
-def common_mistakes(students: list[StudentResult]) -> list[tuple[str, str, list[StudentResult]]]:
-    """(function, likely mistake, students who made it), most frequent first."""
-    made: dict[tuple[str, str], dict[str, StudentResult]] = defaultdict(dict)
+def common_mistakes(students: list[StudentResult]) -> list[tuple[list[str], str, list[StudentResult]]]:
+    """(functions, likely mistake, students who made it), most frequent first; a student counts once."""
+    made: dict[str, dict[str, StudentResult]] = defaultdict(dict)
+    where: dict[str, list[str]] = defaultdict(list)
     for s in students:
         for t in s.tests:
             mistake = t.likely_mistake
             if mistake:
-                made[(t.function, mistake)][s.folder] = s
-    ranked = sorted(made.items(), key=lambda kv: (-len(kv[1]), CONTRACT.index(kv[0][0])
-                                                   if kv[0][0] in CONTRACT else 99, kv[0][1]))
-    return [(fn, mistake, list(who.values())) for (fn, mistake), who in ranked]
+                made[mistake][s.folder] = s
+                if t.function not in where[mistake]:
+                    where[mistake].append(t.function)
+    order = {fn: i for i, fn in enumerate(CONTRACT)}
+    for fns in where.values():
+        fns.sort(key=lambda fn: order.get(fn, 99))
+    ranked = sorted(made, key=lambda m: (-len(made[m]), order.get(where[m][0], 99), m))
+    return [(where[m], m, list(made[m].values())) for m in ranked]
 
 
 def _student_link(s: StudentResult) -> str:
@@ -203,8 +208,9 @@ def _mistakes_section(students: list[StudentResult]) -> str:
     if not mistakes:
         return ("<section id='mistakes'><h2>Most common diagnosed mistakes</h2><p>No failed check named a likely "
                 "mistake.</p></section>")
-    rows = [f"<tr><td class='num'>{len(who)}</td><td><code>{esc(fn)}</code></td><td>{markdown_inline(mistake)}</td>"
-            f"<td>{', '.join(_student_link(s) for s in who)}</td></tr>" for fn, mistake, who in mistakes]
+    rows = [f"<tr><td class='num'>{len(who)}</td><td>{' '.join(f'<code>{esc(fn)}</code>' for fn in fns)}</td>"
+            f"<td>{markdown_inline(mistake)}</td><td>{', '.join(_student_link(s) for s in who)}</td></tr>"
+            for fns, mistake, who in mistakes]
     return ("<section id='mistakes'><h2>Most common diagnosed mistakes</h2><p class='note'>From the "
             "&ldquo;Likely mistake&rdquo; line of failed checks; a student counts once per mistake.</p>"
             "<table class='data' id='mistakes-table'><thead><tr><th>students</th><th>function</th><th>likely mistake"
