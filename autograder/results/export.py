@@ -121,13 +121,22 @@ def normalise_name(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
-def _members(result: StudentResult) -> list[tuple[str, str]]:
-    """(name, id) of each student of a submission; a group's names (and ids) are joined by " & "."""
+def _members(result: StudentResult, known: set[str] | None = None) -> list[tuple[str, str]]:
+    """(name, id) of each student of a submission; a group's names (and ids) are joined by " & ".
+
+    A name or id that is ``known`` as a whole (on the roster) is one student, even with " & " in it.
+    """
+    whole = [(result.student, result.student_id)]
+    if known is not None and ({result.student_id.casefold(), normalise_name(result.student)} & known):
+        return whole
     names = [n.strip() for n in result.student.split(" & ")]
-    ids = [i.strip() for i in result.student_id.split(" & ")] if result.student_id else []
-    if len(ids) != len(names):
-        ids = [result.student_id] * len(names) if len(names) == 1 else [""] * len(names)
-    return list(zip(names, ids, strict=True))
+    if len(names) == 1:
+        return whole
+    if not result.student_id:
+        return [(n, "") for n in names]
+    ids = [i.strip() for i in result.student_id.split(" & ")]
+    # A group joins its ids as its names; one id for several names is one student with " & " in the name.
+    return list(zip(names, ids, strict=True)) if len(ids) == len(names) else whole
 
 
 def match_roster(results: list[StudentResult], roster: list[RosterEntry]) -> tuple[list[Match], list[RosterEntry]]:
@@ -143,9 +152,10 @@ def match_roster(results: list[StudentResult], roster: list[RosterEntry]) -> tup
             by_key.setdefault(k, []).append(e)
         if e.name:
             by_name.setdefault(normalise_name(e.name), []).append(e)
+    known = set(by_key) | set(by_name)
     matches = []
     for r in results:
-        for name, sid in _members(r):
+        for name, sid in _members(r, known):
             candidates = by_key.get(sid.casefold(), []) if sid else []
             how = "id"
             if not candidates:
