@@ -223,6 +223,8 @@ def run_demo(out: Path, write=print) -> int:
 
     write("\n== Grade the class ==")
     grades = out / "grades"
+    if grades.is_dir():  # the demo's own output: a fresh class each run, no folder left from an older layout
+        shutil.rmtree(grades)
     grade_all(_submissions(class_dir), grades, jobs=2)
     report = write_report(grades)
     exported = write_export(grades, "gradescope", roster=class_dir / "roster.csv")

@@ -57,6 +57,7 @@ def test_histogram_bins_cover_zero_to_full_marks():
 
 
 def test_report_from_real_grading(graded_class, copy_of):
+    assert "Class report" in (graded_class / "report.html").read_text(encoding="utf-8")  # grade_all wrote it
     out = copy_of(graded_class)
     path = write_report(out)
     assert path == out / "report.html"
