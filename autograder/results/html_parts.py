@@ -74,6 +74,9 @@ section { background: #fff; border: 1px solid var(--line); border-radius: 8px; p
 .card.good .num { color: var(--good); } .card.warn .num { color: #b7791f; } .card.bad .num { color: var(--bad); }
 table.data { border-collapse: collapse; width: 100%; }
 table.data.compact { width: auto; min-width: 60%; }
+table.facts { width: auto; } table.facts th { width: 130px; vertical-align: top; }
+#mistakes-table td:nth-child(2) { max-width: 260px; } #mistakes-table td:nth-child(2) code { display: inline-block;
+  margin: 0 2px 2px 0; } #mistakes-table td:nth-child(3) { min-width: 320px; }
 table.data th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; border-bottom: 2px solid
                 var(--line); padding: 6px 8px; vertical-align: bottom; }
 table.data td { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; }
