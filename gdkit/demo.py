@@ -12,8 +12,10 @@ student's kernel): it stays in a temporary folder, never in ``--out`` where an i
 from __future__ import annotations
 
 import csv
+import html
 import io
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -117,7 +119,7 @@ class Sample:
 
     @property
     def email(self) -> str:
-        return self.name.split()[0].lower() + "@example.edu"
+        return ".".join(self.name.lower().replace("-", " ").split()) + "@example.edu"
 
 
 CLASS = (
@@ -204,7 +206,7 @@ def run_demo(out: Path, write=print) -> int:
             built = build_assignment(DEFAULT_MASTER, Path(tmp))
             gradescope_zip = build_gradescope_zip(out / "gradescope",
                                                   hidden_visibility=hidden_visibility(DEFAULT_MASTER))
-        except BuildError as exc:
+        except (BuildError, ValueError, OSError, subprocess.CalledProcessError) as exc:  # as `gdkit build` reports
             print(f"gdkit demo: build failed: {exc}", file=sys.stderr)
             return 1
         for name in ("student", "student.zip"):
@@ -229,7 +231,7 @@ def run_demo(out: Path, write=print) -> int:
     report = write_report(grades)
     exported = write_export(grades, "gradescope", roster=class_dir / "roster.csv")
     for s in load_class(grades):
-        why = f"  ({s.status}: {s.reason})" if s.reason else ""
+        why = f"  ({s.status}: {html.unescape(s.reason)})" if s.reason else ""
         write(f"  {s.student:<22} {s.score:>5g} / {s.max_score:g}{why}")
 
     write(f"\n== Files (demo took {time.monotonic() - started:.0f} s) ==")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 import zipfile
@@ -47,6 +48,12 @@ def test_demo_builds_the_uploads_grades_a_class_and_writes_the_report(tmp_path):
     assert "<svg id='histogram'" in report and "divided by m + 1" in report
     assert "raised" in report and "ended the process" in report  # the typo cell and the hostile os._exit
     assert (out / "grades" / "export-gradescope.csv").is_file()
+    # Every student is on the roster under the email of the export's metadata, and no two share one (two
+    # Barbaras once did, and the export rightly refused to guess between them).
+    with open(out / "sample-class" / "roster.csv", newline="", encoding="utf-8") as f:
+        emails = [r["Email"] for r in csv.DictReader(f)]
+    assert len(set(emails)) == len(emails) == len(names)
+    assert set(emails) == {s[":email"] for info in metadata.values() for s in info[":submitters"]}
 
     # It says where each file is.
     for path in (out / "student.zip", out / "gradescope" / "autograder.zip", out / "grades" / "report.html",
