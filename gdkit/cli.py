@@ -74,7 +74,11 @@ def _report(args: argparse.Namespace) -> int:
         print(f"gdkit report: no <folder>/results.json under {out}: grade into it first (gdkit grade ... --out "
               f"{out})", file=sys.stderr)
         return 2
-    print(f"report: {write_report(out)}")
+    try:
+        print(f"report: {write_report(out)}")
+    except OSError as exc:
+        print(f"gdkit report: cannot write the report: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -97,6 +101,9 @@ def _export(args: argparse.Namespace) -> int:
     except RosterError as exc:
         print(f"gdkit export: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"gdkit export: cannot write the export: {exc}", file=sys.stderr)
+        return 1
     print(f"{args.format} export: {done.path} ({done.rows} row(s))")
     for m in done.unmatched:
         print(f"  NOT MATCHED: {m.member or m.result.folder} ({m.result.folder}, score {m.result.score:g}): "

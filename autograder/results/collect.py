@@ -159,10 +159,9 @@ def _status(extra: dict, summary: str, tests: list[TestResult]) -> tuple[str, st
     if status in (GRADED, NOT_GRADED, INTERNAL_ERROR):
         return status, _text(extra.get("reason"))
     # Before the contract: read what the summary says.
-    if "internal error" in summary:
-        return INTERNAL_ERROR, summary.removeprefix("**Not graded:**").strip()
     if summary.startswith("**Not graded:**"):
-        return NOT_GRADED, summary.removeprefix("**Not graded:**").strip()
+        reason = summary.removeprefix("**Not graded:**").strip()
+        return (INTERNAL_ERROR if reason.startswith("the grader hit an internal error") else NOT_GRADED), reason
     if not tests:  # the provisional file of a run that never finished this notebook
         return NOT_GRADED, summary or "no results"
     return GRADED, ""

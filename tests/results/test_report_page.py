@@ -124,6 +124,13 @@ def test_files_before_the_contract_and_broken_files_still_get_a_row(graded_class
     (out / "interrupted" / "results.json").write_text(json.dumps(
         {"score": 0.0, "output": "Grading did not complete", "output_format": "md", "visibility": "visible",
          "tests": []}), encoding="utf-8")
+    for folder, summary in (("crashed", "**Not graded:** the grader hit an internal error on this notebook"),
+                            ("odd", "Graded 24 checks.\n- code cell 2 raised `RuntimeError: internal error`")):
+        doc = json.loads((graded_class / "alice" / "results.json").read_text(encoding="utf-8"))
+        doc["output"] = summary
+        doc.pop("extra_data", None)
+        (out / folder).mkdir()
+        (out / folder / "results.json").write_text(json.dumps(doc), encoding="utf-8")
     (out / "garbled").mkdir()
     (out / "garbled" / "results.json").write_text('{"score": ', encoding="utf-8")
     students = {s.folder: s for s in load_class(out)}
@@ -131,8 +138,11 @@ def test_files_before_the_contract_and_broken_files_still_get_a_row(graded_class
     assert students["bob"].seconds is not None and students["bob"].score == 17.5
     assert students["interrupted"].status == "not graded" and "did not complete" in students["interrupted"].reason
     assert students["garbled"].status == "not graded" and "unreadable" in students["garbled"].reason
+    assert students["crashed"].status == "internal error"
+    assert students["odd"].status == "graded"  # a student's error message saying "internal error" is not ours
+    assert students["odd"].cells == [{"cell": 2, "status": "error", "error": "RuntimeError: internal error"}]
     text = write_report(out).read_text(encoding="utf-8")
-    assert _rows(_section(text, "students")) == 3
+    assert _rows(_section(text, "students")) == 5
 
 
 def test_report_command_usage_errors(tmp_path):
