@@ -18,6 +18,7 @@ from gdkit.autograder.checks import CONTRACT
 from gdkit.autograder.executor import hiding, sandbox
 from gdkit.autograder.grade import GradeReport, grade_notebook, not_graded_report
 from gdkit.autograder.results.gradescope import provisional_results, results_json, write_atomically
+from gdkit.autograder.results.report import write_report
 
 
 def output_names(paths: list[Path]) -> list[str]:
@@ -70,6 +71,7 @@ def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility:
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         reports = list(pool.map(one, paths, names))
     write_csv(out / "grades.csv", names, reports)
+    write_report(out)  # the class report (HTML), from the same results.json files as grades.csv
     return reports
 
 

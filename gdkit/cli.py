@@ -61,6 +61,64 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.score == report.max_score else 1
 
 
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gdkit.autograder.results.report import write_report
+
+    out = Path(args.out)
+    if not out.is_dir():
+        print(f"gdkit report: {out} is not a folder (give the --out folder of gdkit grade)", file=sys.stderr)
+        return 2
+    if not any(out.glob("*/results.json")):
+        print(f"gdkit report: no <folder>/results.json under {out}: grade into it first (gdkit grade ... --out "
+              f"{out})", file=sys.stderr)
+        return 2
+    try:
+        print(f"report: {write_report(out)}")
+    except OSError as exc:
+        print(f"gdkit report: cannot write the report: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gdkit.autograder.results.export import RosterError, write_export
+
+    out = Path(args.out)
+    if not out.is_dir() or not any(out.glob("*/results.json")):
+        print(f"gdkit export: no <folder>/results.json under {out}: give the --out folder of gdkit grade",
+              file=sys.stderr)
+        return 2
+    if args.roster and not Path(args.roster).is_file():
+        print(f"gdkit export: roster not found: {args.roster}", file=sys.stderr)
+        return 2
+    try:
+        done = write_export(out, args.format, roster=Path(args.roster) if args.roster else None,
+                            output=Path(args.output) if args.output else None, assignment=args.assignment)
+    except RosterError as exc:
+        print(f"gdkit export: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"gdkit export: cannot write the export: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.format} export: {done.path} ({done.rows} row(s))")
+    for m in done.unmatched:
+        print(f"  NOT MATCHED: {m.member or m.result.folder} ({m.result.folder}, score {m.result.score:g}): "
+              f"{m.problem}", file=sys.stderr)
+    for m in done.not_exported:
+        print(f"  NOT EXPORTED: {m.member or m.result.folder} ({m.result.folder}): {m.problem}", file=sys.stderr)
+    if done.no_submission:
+        names = ", ".join(e.name or e.email or e.sid for e in done.no_submission)
+        print(f"  on the roster without a submission ({len(done.no_submission)}): {names}", file=sys.stderr)
+    if done.unmatched_path:
+        print(f"  {len(done.unmatched) + len(done.not_exported)} submission(s) left out, listed in "
+              f"{done.unmatched_path}", file=sys.stderr)
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -98,6 +156,21 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["hidden", "after_due_date", "after_published", "visible"],
                    help="visibility of the hidden checks in results.json (default after_published)")
     p.set_defaults(func=_grade)
+
+    p = sub.add_parser("report", help="write OUT/report.html (class report) and each student's feedback.html")
+    p.add_argument("out", metavar="OUT", help="the --out folder of gdkit grade")
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser("export", help="the class's scores as a Canvas / Gradescope / plain CSV, matched to a roster")
+    p.add_argument("out", metavar="OUT", help="the --out folder of gdkit grade")
+    p.add_argument("--format", required=True, choices=["canvas", "gradescope", "csv"])
+    p.add_argument("--roster", default=None, metavar="ROSTER.csv",
+                   help="students to match (Canvas's or Gradescope's roster/gradebook export); required for canvas")
+    p.add_argument("--output", default=None, metavar="FILE.csv", help="default: OUT/export-<format>.csv")
+    p.add_argument("--assignment", default="Gradient descent",
+                   help="Canvas assignment column: an existing one as 'Name (id)' from Canvas's export, else a new "
+                        "one is created (default: 'Gradient descent')")
+    p.set_defaults(func=_export)
 
     p = sub.add_parser("check", help="run the public checks on a notebook (what students run)")
     p.add_argument("notebook", metavar="NOTEBOOK.ipynb")
