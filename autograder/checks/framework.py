@@ -14,6 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdkit.autograder.checks.compare import (  # noqa: F401 - close, mismatch and RTOL are used via framework
+    ATOL,
+    RTOL,
+    Comparison,
+    close,
+    compare,
+    mismatch,
+    probabilities,
+)
 from gdkit.autograder.checks.substitutes import sources_for
 from gdkit.autograder.executor.session import ExecutorSession
 from gdkit.autograder.observations import Observation, observe_batch
@@ -97,11 +106,6 @@ class Context:
 # Small, odd, non-square shapes: each hides a different bug when it is the only one tested (numerics notes).
 SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
 
-# Value tolerances. Float64 implementations in any order agree with the reference to about 1e-13 on the
-# checks' inputs; computing in float32 anywhere costs at least 1e-8. Between the two, so the verdict does
-# not depend on the submission's seed (tests/engine/test_tolerances.py measures both sides).
-RTOL = 1e-9
-ATOL = 1e-12
 
 
 def value_cases(ctx: Context, make_problem: Callable, assignment_data: Callable | None = None) -> list[tuple]:
@@ -221,21 +225,6 @@ def expect_scalar(obs: Observation, call: Call, what: str) -> float:
         fail(f"{what}, finite", f"{call.describe()} returned {number}",
              "an overflow (np.exp of a large number) or log of 0: use a numerically stable form")
     return number
-
-
-def mismatch(found: np.ndarray, expected: np.ndarray) -> str:
-    """How far apart two arrays are, numpy.testing style, without showing the expected values."""
-    diff = np.abs(found - expected)
-    with np.errstate(all="ignore"):
-        rel = diff / np.abs(expected)
-    bad = int(np.count_nonzero(~np.isclose(found, expected, rtol=RTOL, atol=ATOL)))
-    return (f"{bad} of {expected.size} elements differ; max absolute difference {diff.max():.2e}, "
-            f"max relative difference {np.nanmax(rel[diff > 0]) if np.any(diff > 0) else 0:.2e}")
-
-
-def close(found: np.ndarray | float, expected: np.ndarray | float, rtol: float = RTOL, atol: float = ATOL) -> bool:
-    found, expected = np.asarray(found, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    return found.shape == expected.shape and bool(np.all(np.abs(found - expected) <= atol + rtol * np.abs(expected)))
 
 
 def factor_of(found: np.ndarray, expected: np.ndarray) -> float | None:
