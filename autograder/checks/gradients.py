@@ -138,20 +138,35 @@ def register_gradient_checks(
                      or "the formula is not the derivative of the loss; check each factor against the notes")
 
 
-register_gradient_checks(
-    "compute_gradients",
-    ref.compute_gradients,
-    ref.mse_loss,
-    ref.make_linear_problem,
-    ref.linear_data,
-    lambda m: {
+def linear_candidates(m: int) -> dict[str, float]:
+    """Known mistakes of compute_gradients, by the factor they scale the gradient by on m rows."""
+    return {
         "divided by m + 1 instead of m (the seed's formula): use m = len(Y)": m / (m + 1),
         "the factor 2 is missing: the derivative of (XW - Y)^2 brings down a 2": 0.5,
         "not divided by m: the loss is a mean over the m examples": float(m),
         "not divided by m and no factor 2": m / 2,
         "the sign is flipped: the gradient is X^T (XW - Y), not X^T (Y - XW)": -1.0,
         "the sign is flipped and the factor 2 is missing": -0.5,
-    },
+    }
+
+
+def logistic_candidates(m: int) -> dict[str, float]:
+    """Known mistakes of compute_logistic_gradients, by the factor they scale the gradient by on m rows."""
+    return {
+        "an extra factor 2: the logistic gradient is (1/m) X^T (sigmoid(XW) - Y), with no 2": 2.0,
+        "not divided by m: the loss is a mean over the m examples": float(m),
+        "divided by m + 1 instead of m: use m = len(Y)": m / (m + 1),
+        "the sign is flipped: the gradient is X^T (sigmoid(XW) - Y), not X^T (Y - sigmoid(XW))": -1.0,
+    }
+
+
+register_gradient_checks(
+    "compute_gradients",
+    ref.compute_gradients,
+    ref.mse_loss,
+    ref.make_linear_problem,
+    ref.linear_data,
+    linear_candidates,
     (),
     {"public": 0.5, "shape": 0.5, "values": 1.0, "finite_differences": 1.0},
 )
@@ -162,12 +177,7 @@ register_gradient_checks(
     ref.logistic_loss,
     ref.make_logistic_problem,
     ref.logistic_data,
-    lambda m: {
-        "an extra factor 2: the logistic gradient is (1/m) X^T (sigmoid(XW) - Y), with no 2": 2.0,
-        "not divided by m: the loss is a mean over the m examples": float(m),
-        "divided by m + 1 instead of m: use m = len(Y)": m / (m + 1),
-        "the sign is flipped: the gradient is X^T (sigmoid(XW) - Y), not X^T (Y - sigmoid(XW))": -1.0,
-    },
+    logistic_candidates,
     ("sigmoid",),
     {"public": 0.5, "shape": 0.5, "values": 1.0, "finite_differences": 1.0},
 )
