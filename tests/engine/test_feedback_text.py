@@ -80,3 +80,13 @@ def test_a_failing_cell_is_named_by_one_number(tmp_path, student_user):
     assert all(f"(code cell {number}, line 2)" in m for m in sigmoid), sigmoid
     every_number = {int(n) for text in [report.summary, *sigmoid] for n in re.findall(r"cell (\d+)", text)}
     assert every_number == {number}, (report.summary, sigmoid)
+
+
+def test_a_notebook_that_cannot_be_read_is_reported_in_plain_text(tmp_path):
+    path = tmp_path / "broken & <odd>.ipynb"
+    path.write_text('{"cells": [', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "gdkit.cli", "check", str(path)], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Not graded: broken & <odd>.ipynb is not valid notebook JSON" in done.stdout, done.stdout
+    assert "**" not in done.stdout and not re.search(r"&(lt|gt|amp);", done.stdout), done.stdout
