@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdkit.autograder.checks.compare import (  # noqa: F401 - close, mismatch and RTOL are used via framework
+from gdkit.autograder.checks.compare import (  # noqa: F401 - re-exported: checks import these from framework
     ATOL,
     RTOL,
     Comparison,
@@ -105,7 +105,6 @@ class Context:
 
 # Small, odd, non-square shapes: each hides a different bug when it is the only one tested (numerics notes).
 SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
-
 
 
 def value_cases(ctx: Context, make_problem: Callable, assignment_data: Callable | None = None) -> list[tuple]:
