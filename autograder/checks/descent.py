@@ -12,11 +12,25 @@ from collections.abc import Callable
 import numpy as np
 
 from gdkit import reference as ref
-from gdkit.autograder.checks.framework import Call, Context, check, close, expect_array, fail, mismatch
+from gdkit.autograder.checks.framework import Call, Context, check, close, compare, expect_array, fail
 
 CONVERGENCE_ATOL = 1e-6
 MAX_ITERS = 20_000
 PROBLEM_DRAWS = 10
+
+UPDATE_RULE = "each update is theta = theta - learn_rate * gradient, from zeros (d, 1) when theta is None"
+
+# The other kind's descent, for a theta that followed it: (its reference, the explanation).
+OTHER_DESCENT: dict[str, tuple[Callable, str]] = {
+    "logistic_gradient_descent": (
+        ref.gradient_descent,
+        "these are linear regression's updates: logistic_gradient_descent must call compute_logistic_gradients, "
+        "not compute_gradients"),
+    "gradient_descent": (
+        ref.logistic_gradient_descent,
+        "these are logistic regression's updates: gradient_descent must call compute_gradients, "
+        "not compute_logistic_gradients"),
+}
 
 
 def _iterations_to_converge(gd: Callable, X: np.ndarray, y: np.ndarray, lr: float, optimum: np.ndarray) -> int | None:
@@ -29,6 +43,49 @@ def _iterations_to_converge(gd: Callable, X: np.ndarray, y: np.ndarray, lr: floa
         theta = gd(X, y, lr, 50, theta)
         n += 50
     return n
+
+
+def descent_likely(fn: str, reference: Callable, optimum: Callable, found: np.ndarray, X: np.ndarray,
+                   y: np.ndarray, lr: float, n: int, theta0: np.ndarray | None) -> str:
+    """The likely mistake behind a wrong theta ``found`` of ``fn`` after ``n`` updates, or "".
+
+    Total: a ``found`` of any shape or values gives a hint or "", never an exception; the optimum is looked
+    up last and only where it exists (separable logistic data has none: the look-up raises).
+    """
+    found = np.asarray(found, dtype=np.float64)
+    start = np.zeros((X.shape[1], 1)) if theta0 is None else theta0
+    if found.shape != start.shape or not np.all(np.isfinite(found)):
+        return ""
+    with np.errstate(all="ignore"):
+        if close(found, start):
+            return "theta was returned unchanged: the loop never updated it"
+        for k, text in ((n - 1, "one update too few"), (n + 1, "one update too many")):
+            if k >= 0 and close(found, reference(X, y, lr, k, start)):
+                return f"{text}: do exactly num_iters updates (for i in range(num_iters))"
+        if theta0 is not None and close(found, reference(X, y, lr, n)):
+            return "the given theta was ignored: start from theta when it is not None"
+        first_step = reference(X, y, lr, 1, start) - start
+        if n > 1 and close(found, start + n * first_step):
+            return ("the gradient was computed once, before the loop: compute it inside the loop, at the "
+                    "current theta, for every update")
+        if close(found, reference(X, y, 1.0, n, start)):
+            return "the learning rate was ignored: theta = theta - learn_rate * gradient"
+        other, other_text = OTHER_DESCENT[fn]
+        if close(found, other(X, y, lr, n, start)):
+            return other_text
+        try:
+            best = optimum(X, y)
+        except Exception:  # noqa: BLE001 - no optimum to compare with (separable data): no hint from it
+            best = None
+        if best is not None and close(found, best, rtol=1e-5, atol=1e-8):
+            return "the optimum was returned directly: the question asks for gradient-descent iterations"
+    return UPDATE_RULE
+
+
+def _convergence_likely(trajectory_hint: str) -> str:
+    if trajectory_hint and trajectory_hint != UPDATE_RULE:
+        return trajectory_hint
+    return "stopping early, or an update that is not theta - learn_rate * gradient"
 
 
 def register_descent_checks(
@@ -44,19 +101,7 @@ def register_descent_checks(
 ) -> None:
     def trajectory_likely(found: np.ndarray, X: np.ndarray, y: np.ndarray, lr: float, n: int,
                           theta0: np.ndarray | None) -> str:
-        start = np.zeros((X.shape[1], 1)) if theta0 is None else theta0
-        if close(found, start):
-            return "theta was returned unchanged: the loop never updated it"
-        for k, text in ((n - 1, "one update too few"), (n + 1, "one update too many")):
-            if k >= 0 and close(found, reference(X, y, lr, k, start)):
-                return f"{text}: do exactly num_iters updates (for i in range(num_iters))"
-        if theta0 is not None and close(found, reference(X, y, lr, n)):
-            return "the given theta was ignored: start from theta when it is not None"
-        if close(found, optimum(X, y), rtol=1e-5, atol=1e-8):
-            return "the optimum was returned directly: the question asks for gradient-descent iterations"
-        if close(found, reference(X, y, 1.0, n, start)):
-            return "the learning rate was ignored"
-        return "each update is theta = theta - learn_rate * gradient, from zeros (d, 1) when theta is None"
+        return descent_likely(fn, reference, optimum, found, X, y, lr, n, theta0)
 
     @check(fn, "one step from zeros on a small known case", points["public"], public=True)
     def public(ctx: Context) -> None:
@@ -79,11 +124,10 @@ def register_descent_checks(
         calls = [Call(fn, (X, y, lr, n) if t is None else (X, y, lr, n, t)) for n, t in cases]
         for call, obs, (n, t) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
             found = expect_array(obs, call, (3, 1), "theta")
-            expected = reference(X, y, lr, n, t)
-            if not close(found, expected):
+            result = compare(found, reference(X, y, lr, n, t))
+            if not result:
                 start = "zeros" if t is None else "a given theta"
-                fail(f"theta after exactly {n} update(s) from {start}",
-                     f"{call.describe()}: {mismatch(found, expected)}",
+                fail(f"theta after exactly {n} update(s) from {start}", f"{call.describe()}: {result.describe()}",
                      trajectory_likely(found, X, y, lr, n, t))
 
     @check(fn, "converges to the optimum at a safe learning rate", points["convergence"])
@@ -103,8 +147,8 @@ def register_descent_checks(
         gap = float(np.max(np.abs(found - best)))
         if not gap <= CONVERGENCE_ATOL:
             fail(f"theta within {CONVERGENCE_ATOL:g} of the optimum after {n} updates at learning rate 1/L",
-                 f"{call.describe()}: max absolute difference {gap:.3g}",
-                 "stopping early, or an update that is not theta - learn_rate * gradient")
+                 f"{call.describe()}: max absolute difference {gap:.2e}",
+                 _convergence_likely(trajectory_likely(found, X, y, lr, n, None)))
 
     @check(fn, "the assignment's experiment", points["assignment"])
     def assignment(ctx: Context) -> None:
@@ -112,10 +156,10 @@ def register_descent_checks(
         call = Call(fn, (X, y, assignment_lr, 400))
         [obs] = ctx.call([call], substitute)
         found = expect_array(obs, call, (X.shape[1], 1), "theta")
-        expected = reference(X, y, assignment_lr, 400)
-        if not close(found, expected, rtol=1e-9):
+        result = compare(found, reference(X, y, assignment_lr, 400), rtol=1e-9)
+        if not result:
             fail(f"the reference's theta after 400 updates at learning rate {assignment_lr} (rtol 1e-9)",
-                 f"{call.describe()}: {mismatch(found, expected)}",
+                 f"{call.describe()}: {result.describe()}",
                  trajectory_likely(found, X, y, assignment_lr, 400, None))
 
 

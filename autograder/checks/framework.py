@@ -14,6 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdkit.autograder.checks.compare import (  # noqa: F401 - re-exported: checks import these from framework
+    ATOL,
+    RTOL,
+    Comparison,
+    close,
+    compare,
+    mismatch,
+    probabilities,
+)
 from gdkit.autograder.checks.substitutes import sources_for
 from gdkit.autograder.executor.session import ExecutorSession
 from gdkit.autograder.observations import Observation, observe_batch
@@ -97,12 +106,6 @@ class Context:
 # Small, odd, non-square shapes: each hides a different bug when it is the only one tested (numerics notes).
 SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
 
-# Value tolerances. Float64 implementations in any order agree with the reference to about 1e-13 on the
-# checks' inputs; computing in float32 anywhere costs at least 1e-8. Between the two, so the verdict does
-# not depend on the submission's seed (tests/engine/test_tolerances.py measures both sides).
-RTOL = 1e-9
-ATOL = 1e-12
-
 
 def value_cases(ctx: Context, make_problem: Callable, assignment_data: Callable | None = None) -> list[tuple]:
     """(X, Y, W) on fresh random problems of each of SHAPES, then on the assignment's data if given."""
@@ -120,8 +123,14 @@ def value_cases(ctx: Context, make_problem: Callable, assignment_data: Callable 
 
 
 def shown(text: str) -> str:
-    """Text that came from the student's process, made safe for Markdown output."""
-    return html.escape(text.replace("`", "'"), quote=False)[:300]
+    """Text that came from the student's process, made safe for Markdown output (messages are Markdown; the
+    terminal gets them through grade.plain_text, which undoes exactly these escapes)."""
+    return html.escape(text.replace("`", "'")[:300], quote=False).replace("*", "&#42;")
+
+
+def a_or_an(word: str) -> str:
+    """``word`` with its indefinite article: "an Anything", "a Widget"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' and word[:1] else 'a'} {word}"
 
 
 def fail(expected: str, found: str, likely: str = "") -> None:
@@ -136,7 +145,7 @@ def _outcome_problem(obs: Observation, call: Call) -> tuple[str, str] | None:
     where = call.describe()
     if obs.kind == "missing":
         return (f"{call.fn} is not defined" + ("" if obs.type_name == "undefined" else
-                f" as a function (it is a {shown(obs.type_name)})"),
+                f" as a function (it is {a_or_an(shown(obs.type_name))})"),
                 f"define `def {call.fn}(...)` with exactly this name, and run its cell without errors")
     if obs.kind == "none":
         return (f"{where} returned None",
@@ -163,7 +172,7 @@ def _outcome_problem(obs: Observation, call: Call) -> tuple[str, str] | None:
         return (f"{where} returned an array of shape {obs.shape}",
                 "a broadcast between an (m,) and an (m, 1) array made a huge (m, m) result")
     if obs.kind == "unconvertible":
-        return f"{where} returned a {shown(obs.type_name)}, which is not a number or array", ""
+        return f"{where} returned {a_or_an(shown(obs.type_name))}, which is not a number or array", ""
     if obs.kind == "broken":
         return (f"{where} gave no readable answer",
                 "the notebook interfered with the grader (replaced print, json, os, or closed files) or left "
@@ -223,37 +232,70 @@ def expect_scalar(obs: Observation, call: Call, what: str) -> float:
     return number
 
 
-def mismatch(found: np.ndarray, expected: np.ndarray) -> str:
-    """How far apart two arrays are, numpy.testing style, without showing the expected values."""
-    diff = np.abs(found - expected)
-    with np.errstate(all="ignore"):
-        rel = diff / np.abs(expected)
-    bad = int(np.count_nonzero(~np.isclose(found, expected, rtol=RTOL, atol=ATOL)))
-    return (f"{bad} of {expected.size} elements differ; max absolute difference {diff.max():.2e}, "
-            f"max relative difference {np.nanmax(rel[diff > 0]) if np.any(diff > 0) else 0:.2e}")
-
-
-def close(found: np.ndarray | float, expected: np.ndarray | float, rtol: float = RTOL, atol: float = ATOL) -> bool:
-    found, expected = np.asarray(found, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    return found.shape == expected.shape and bool(np.all(np.abs(found - expected) <= atol + rtol * np.abs(expected)))
-
-
 def factor_of(found: np.ndarray, expected: np.ndarray) -> float | None:
-    """The c with found ~= c * expected, when found is a scaled copy of expected; else None."""
-    denom = float(np.sum(expected * expected))
-    if denom == 0:
+    """The c with found ~= c * expected, when found is a scaled copy of expected; else None.
+
+    Total: any shapes and any values (nan, inf, huge, zeros) give a number or None, never an exception.
+    """
+    found, expected = np.asarray(found, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if found.shape != expected.shape or not (np.all(np.isfinite(found)) and np.all(np.isfinite(expected))):
         return None
-    c = float(np.sum(found * expected)) / denom
-    residual = np.linalg.norm(found - c * expected)
-    return c if residual <= 1e-6 * max(np.linalg.norm(found), 1e-300) else None
+    with np.errstate(all="ignore"):
+        denom = float(np.sum(expected * expected))
+        if not 0 < denom < np.inf:
+            return None
+        c = float(np.sum(found * expected)) / denom
+        residual = float(np.linalg.norm(found - c * expected))
+        scale = float(np.linalg.norm(found))
+    if not (np.isfinite(c) and np.isfinite(residual) and np.isfinite(scale)):
+        return None
+    return c if residual <= 1e-6 * max(scale, 1e-300) else None
 
 
-def likely_from_factor(c: float | None, candidates: dict[str, float]) -> str:
-    if c is None:
+# A float64 computation agrees with the reference to ~1e-13; one done in float32 agrees to ~1e-7 only.
+FLOAT32_RTOL = 1e-5
+
+
+def precision_likely(found: np.ndarray | float, expected: np.ndarray | float) -> str:
+    """The float32 hint when ``found`` is right to float32's ~7 digits but not to float64's; else ""."""
+    f, e = np.asarray(found, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if f.shape != e.shape or not np.all(np.isfinite(e)) or e.size == 0:
+        return ""
+    scale = float(np.max(np.abs(e)))
+    if close(f, e) or not close(f, e, rtol=FLOAT32_RTOL, atol=FLOAT32_RTOL * scale):
+        return ""
+    return ("the values are right to about 7 significant digits only, float32's precision: something is "
+            "computed in float32 (astype(np.float32) or dtype=np.float32); keep every array float64")
+
+
+def _divisor_likely(c: float, rows: tuple[int, int], known: list[str]) -> list[str]:
+    """Hints for a result divided by the wrong count, c = m / k for the k the student divided by, given the
+    ``known`` mistakes that already match c (m from the columns gives the same c as some of them)."""
+    m, d = rows
+    if c == 0:
+        return ["the result is all zeros: `2 // m` or `1 // m` is integer division (0 once m > 2); use `/`"]
+    k = m / c
+    if not (np.isfinite(k) and k >= 1.5 and abs(k - round(k)) <= 1e-6 * k) or round(k) in (m, m + 1):
+        return known
+    if round(k) == d:
+        return ["m was taken from the number of columns (X.shape[1], the features); the number of examples is "
+                "X.shape[0] or len(Y)", *known]
+    if known:
+        return known
+    return [f"divided by {round(k)} whatever the data: a hard-coded number of rows; use m = len(Y), the "
+            "rows of the X given to the function"]
+
+
+def likely_from_factor(c: float | None, candidates: dict[str, float], rows: tuple[int, int] | None = None) -> str:
+    """The known mistakes that scale the correct result by ``c`` (``rows``: the call's (m, d), for the hints
+    about dividing by the wrong count); every match is named, since some mistakes give the same factor."""
+    if c is None or not np.isfinite(c):
         return ""
     if abs(c - 1) < 1e-3:
         return "close but not within tolerance: a lower precision (float32) or an approximation somewhere"
-    for explanation, value in candidates.items():
-        if abs(c - value) <= 1e-6 * max(abs(value), 1.0):
-            return explanation
+    known = [explanation for explanation, value in candidates.items()
+             if abs(c - value) <= 1e-6 * max(abs(value), 1.0)]
+    hints = _divisor_likely(c, rows, known) if rows is not None else known
+    if hints:
+        return "; or ".join(hints)
     return f"your result is {c:.4g} times the correct one: check the constant factors"

@@ -18,15 +18,51 @@ from gdkit.autograder.checks.framework import (
     Context,
     check,
     close,
+    compare,
     expect_array,
     factor_of,
     fail,
     likely_from_factor,
-    mismatch,
+    precision_likely,
     value_cases,
 )
 
 FD_TOLERANCE = 1e-6
+
+
+def _formula_mistakes(fn: str, X: np.ndarray, Y: np.ndarray, W: np.ndarray) -> dict[str, np.ndarray]:
+    """What known wrong formulas give on (X, Y, W), by explanation."""
+    m = len(Y)
+    if fn == "compute_logistic_gradients":
+        return {
+            "the sigmoid is missing: the logistic gradient is (1/m) X^T (sigmoid(X @ W) - Y), with "
+            "sigmoid(X @ W) where the linear gradient has X @ W": X.T @ (X @ W - Y) / m,
+            "that is the linear regression's gradient: the logistic gradient is (1/m) X^T (sigmoid(X @ W) - Y)":
+                2 * X.T @ (X @ W - Y) / m,
+        }
+    return {
+        "a sigmoid crept in: the linear gradient is (2/m) X^T (X @ W - Y), with no sigmoid":
+            2 * X.T @ (ref.sigmoid(X @ W) - Y) / m,
+    }
+
+
+def gradient_likely(fn: str, found: np.ndarray, X: np.ndarray, Y: np.ndarray, W: np.ndarray,
+                    candidates: Callable[[int], dict[str, float]]) -> str:
+    """The likely mistake behind a wrong gradient ``found`` of ``fn`` at (X, Y, W), or "".
+
+    Total: a ``found`` of any shape or values (nan, inf, huge) gives a hint or "", never an exception.
+    """
+    found = np.asarray(found, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        expected = (ref.compute_logistic_gradients if fn == "compute_logistic_gradients"
+                    else ref.compute_gradients)(X, Y, W)
+        if found.shape != expected.shape:
+            return ""
+        for explanation, value in _formula_mistakes(fn, X, Y, W).items():
+            if close(found, value, rtol=1e-6, atol=1e-12):
+                return explanation
+        return precision_likely(found, expected) or likely_from_factor(
+            factor_of(found, expected), candidates(X.shape[0]), rows=X.shape)
 
 
 def central_differences(loss: Callable, X: np.ndarray, Y: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -52,11 +88,11 @@ def register_gradient_checks(
 ) -> None:
     """Register the public and hidden checks of one gradient function."""
 
-    def compare(found: np.ndarray, expected: np.ndarray, call: Call, m: int, what: str) -> None:
-        if not close(found, expected):
-            fail(f"{what} equal to {fn}'s formula within rtol {RTOL:g}",
-                 f"{call.describe()}: {mismatch(found, expected)}",
-                 likely_from_factor(factor_of(found, expected), candidates(m)))
+    def judge(found: np.ndarray, expected: np.ndarray, call: Call, what: str) -> None:
+        result = compare(found, expected)
+        if not result:
+            fail(f"{what} equal to {fn}'s formula within rtol {RTOL:g}", f"{call.describe()}: {result.describe()}",
+                 gradient_likely(fn, found, *call.args, candidates))
 
     @check(fn, "shape and a small known value", points["public"], public=True)
     def public(ctx: Context) -> None:
@@ -69,8 +105,7 @@ def register_gradient_checks(
         expected = reference(X, Y, W)
         if not close(found, expected):
             fail(f"{np.array2string(expected.ravel(), precision=8)} (as a (2, 1) column)",
-                 f"{np.array2string(found.ravel(), precision=8)}",
-                 likely_from_factor(factor_of(found, expected), candidates(3)))
+                 f"{np.array2string(found.ravel(), precision=8)}", gradient_likely(fn, found, X, Y, W, candidates))
 
     @check(fn, "shape on non-square inputs", points["shape"])
     def shape(ctx: Context) -> None:
@@ -85,7 +120,7 @@ def register_gradient_checks(
         calls = [Call(fn, case) for case in cases]
         for call, obs, (X, Y, W) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
             found = expect_array(obs, call, W.shape, "a gradient")
-            compare(found, reference(X, Y, W), call, X.shape[0], "a gradient")
+            judge(found, reference(X, Y, W), call, "a gradient")
 
     @check(fn, "agrees with finite differences of the loss", points["finite_differences"])
     def finite_differences(ctx: Context) -> None:
@@ -98,9 +133,31 @@ def register_gradient_checks(
             if not rel < FD_TOLERANCE:
                 fail(f"the gradient of the loss: relative error below {FD_TOLERANCE:g} against central "
                      "finite differences",
-                     f"{call.describe()}: relative error {rel:.3g}",
-                     likely_from_factor(factor_of(found, numeric), candidates(X.shape[0]))
+                     f"{call.describe()}: relative error {rel:.2e}",
+                     gradient_likely(fn, found, X, Y, W, candidates)
                      or "the formula is not the derivative of the loss; check each factor against the notes")
+
+
+def linear_candidates(m: int) -> dict[str, float]:
+    """Known mistakes of compute_gradients, by the factor they scale the gradient by on m rows."""
+    return {
+        "divided by m + 1 instead of m (the seed's formula): use m = len(Y)": m / (m + 1),
+        "the factor 2 is missing: the derivative of (XW - Y)^2 brings down a 2": 0.5,
+        "not divided by m: the loss is a mean over the m examples": float(m),
+        "not divided by m and no factor 2": m / 2,
+        "the sign is flipped: the gradient is X^T (XW - Y), not X^T (Y - XW)": -1.0,
+        "the sign is flipped and the factor 2 is missing": -0.5,
+    }
+
+
+def logistic_candidates(m: int) -> dict[str, float]:
+    """Known mistakes of compute_logistic_gradients, by the factor they scale the gradient by on m rows."""
+    return {
+        "an extra factor 2: the logistic gradient is (1/m) X^T (sigmoid(XW) - Y), with no 2": 2.0,
+        "not divided by m: the loss is a mean over the m examples": float(m),
+        "divided by m + 1 instead of m: use m = len(Y)": m / (m + 1),
+        "the sign is flipped: the gradient is X^T (sigmoid(XW) - Y), not X^T (Y - sigmoid(XW))": -1.0,
+    }
 
 
 register_gradient_checks(
@@ -109,14 +166,7 @@ register_gradient_checks(
     ref.mse_loss,
     ref.make_linear_problem,
     ref.linear_data,
-    lambda m: {
-        "divided by m + 1 instead of m (the seed's formula): use m = len(Y)": m / (m + 1),
-        "the factor 2 is missing: the derivative of (XW - Y)^2 brings down a 2": 0.5,
-        "not divided by m: the loss is a mean over the m examples": float(m),
-        "not divided by m and no factor 2": m / 2,
-        "the sign is flipped: the gradient is X^T (XW - Y), not X^T (Y - XW)": -1.0,
-        "the sign is flipped and the factor 2 is missing": -0.5,
-    },
+    linear_candidates,
     (),
     {"public": 0.5, "shape": 0.5, "values": 1.0, "finite_differences": 1.0},
 )
@@ -127,12 +177,7 @@ register_gradient_checks(
     ref.logistic_loss,
     ref.make_logistic_problem,
     ref.logistic_data,
-    lambda m: {
-        "an extra factor 2: the logistic gradient is (1/m) X^T (sigmoid(XW) - Y), with no 2": 2.0,
-        "not divided by m: the loss is a mean over the m examples": float(m),
-        "divided by m + 1 instead of m: use m = len(Y)": m / (m + 1),
-        "the sign is flipped: the gradient is X^T (sigmoid(XW) - Y), not X^T (Y - sigmoid(XW))": -1.0,
-    },
+    logistic_candidates,
     ("sigmoid",),
     {"public": 0.5, "shape": 0.5, "values": 1.0, "finite_differences": 1.0},
 )

@@ -5,13 +5,31 @@ from __future__ import annotations
 import numpy as np
 
 from gdkit import reference as ref
-from gdkit.autograder.checks.framework import RTOL, Call, Context, check, close, expect_scalar, fail, value_cases
+from gdkit.autograder.checks.framework import (
+    RTOL,
+    Call,
+    Context,
+    check,
+    close,
+    expect_scalar,
+    fail,
+    precision_likely,
+    value_cases,
+)
 
 
-def _matching(found: float, variants: dict[str, float], otherwise: str) -> str:
-    """The explanation of the first known mistake whose value ``found`` equals, else ``otherwise``."""
-    for explanation, value in variants.items():
-        if close(found, value):
+def _matching(found: object, expected: float, variants: dict[str, float], otherwise: str) -> str:
+    """The explanation of the first known mistake whose value ``found`` equals (float32 precision first),
+    else ``otherwise``; "" for a ``found`` that is not one finite number (total: never raises)."""
+    value = np.asarray(found, dtype=np.float64)
+    if value.size != 1 or not np.all(np.isfinite(value)):
+        return ""
+    number = float(value.reshape(()))
+    hint = precision_likely(number, expected)
+    if hint:
+        return hint
+    for explanation, variant in variants.items():
+        if close(number, variant):
             return explanation
     return otherwise
 
@@ -19,7 +37,8 @@ def _matching(found: float, variants: dict[str, float], otherwise: str) -> str:
 # -- lin_reg_l2 -----------------------------------------------------------------------------------------------
 
 
-def _rmse_likely(found: float, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> str:
+def _rmse_likely(found: object, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> str:
+    """The likely mistake behind a wrong RMSE ``found`` on (X, y, w), or ""."""
     r = X @ w - y
     m = len(y)
     variants = {
@@ -31,7 +50,8 @@ def _rmse_likely(found: float, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> s
             float(np.sqrt(np.mean(((X @ w).ravel() - y) ** 2))),
         "the mean absolute error: square the residuals, then take the root of their mean": float(np.mean(np.abs(r))),
     }
-    return _matching(found, variants, "RMSE is sqrt(mean((X @ w - y) ** 2)) over all m examples")
+    return _matching(found, ref.lin_reg_l2(X, y, w), variants,
+                     "RMSE is sqrt(mean((X @ w - y) ** 2)) over all m examples")
 
 
 @check("lin_reg_l2", "a small known value", 0.5, public=True)
@@ -62,7 +82,8 @@ def rmse_values(ctx: Context) -> None:
 # -- logistic_loss ------------------------------------------------------------------------------------------
 
 
-def _logloss_likely(found: float, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> str:
+def _logloss_likely(found: object, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> str:
+    """The likely mistake behind a wrong mean cross-entropy ``found`` on (X, y, w), or ""."""
     z = X @ w
     per_example = np.logaddexp(0, z) - y * z
     m = len(y)
@@ -75,7 +96,7 @@ def _logloss_likely(found: float, X: np.ndarray, y: np.ndarray, w: np.ndarray) -
         "the labels' roles are swapped: y multiplies log(p), (1 - y) multiplies log(1 - p)":
             float(np.mean(np.logaddexp(0, z) - (1 - y) * z)),
     }
-    return _matching(found, variants,
+    return _matching(found, ref.logistic_loss(X, y, w), variants,
                      "the loss is the mean over examples of -(y log p + (1 - y) log(1 - p)) with p = sigmoid(X @ W)")
 
 
