@@ -6,9 +6,10 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import gdkit, read_csv
 
 from gdkit.autograder.executor import sandbox
+
+from conftest import gdkit, read_csv
 from solutions import solution_cells, write_notebook
 
 

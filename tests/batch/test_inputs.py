@@ -7,10 +7,11 @@ import json
 import re
 
 import pytest
-from conftest import gdkit, read_csv, results
 
 from gdkit.autograder.grade import seed_for
 from gdkit.autograder.results.gradescope import validate
+
+from conftest import gdkit, read_csv, results
 from solutions import WRONG, solution_cells, write_notebook
 
 EXPORT_METADATA = """\

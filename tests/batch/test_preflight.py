@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gdkit.autograder.executor import sandbox
+
 from solutions import solution_cells, write_notebook
 
 

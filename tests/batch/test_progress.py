@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import gdkit
-
 from solutions import solution_cells, write_notebook
 
 

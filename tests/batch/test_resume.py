@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import gdkit, read_csv, results
-
 from gdkit.autograder.results.gradescope import validate
+
+from conftest import gdkit, read_csv, results
 from solutions import WRONG, solution_cells, write_notebook
 
 
