@@ -60,7 +60,14 @@ def find_submissions(arguments: list[str]) -> list[Entry]:
             raise InputError(f"not a notebook file or a folder: {argument}")
         else:
             raise InputError(f"no such file or folder: {argument}")
-    return entries
+    seen: set[Path] = set()
+    unique = []
+    for entry in entries:  # the same notebook named twice (a file and its folder, two spellings) is graded once
+        key = entry.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(entry)
+    return unique
 
 
 def _folder(folder: Path) -> list[Entry]:

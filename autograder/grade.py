@@ -217,8 +217,8 @@ def preflight_problem(report: GradeReport) -> str | None:
         return None
     failed = [o for o in report.outcomes if not o.passed]
     lines = [f"the known-good notebook scored {report.score:g} / {report.max_score:g}"]
-    lines += [line.strip() for line in report.log if line.startswith(("executor failed", "internal error"))][:3]
-    lines += [f"{o.check.title}: {o.message.splitlines()[0] if o.message else ''}" for o in failed[:3]]
+    causes = [line.strip() for line in report.log if line.startswith(("executor failed", "internal error"))][:3]
+    lines += causes or [f"{o.check.title}: {o.message.splitlines()[0] if o.message else ''}" for o in failed[:3]]
     return "\n".join(lines)
 
 

@@ -28,11 +28,15 @@ def small_disk(tmp_path):
 
 def _fill(folder):
     filler = folder / "filler"
-    with open(filler, "wb") as f:
+    with open(filler, "wb", buffering=0) as f:  # unbuffered: the write that finds the disk full raises here
         try:
             while True:
                 f.write(b"\0" * 4096)
-                f.flush()
+        except OSError:
+            pass
+        try:
+            while True:
+                f.write(b"\0")  # the last bytes of the last block
         except OSError:
             pass
     return filler
