@@ -63,6 +63,7 @@ class Outcome:
     score: float = 0.0
     reason: str = ""
     write_error: str = ""  # results could not be written (disk full ...)
+    report: GradeReport | None = None  # None when not graded in this run
 
 
 @dataclass
@@ -74,6 +75,11 @@ class BatchResult:
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def reports(self) -> list[GradeReport]:
+        """The reports of the notebooks graded in this run, in the order given."""
+        return [o.report for o in self.outcomes if o.report is not None]
 
     @property
     def write_errors(self) -> list[Outcome]:
@@ -166,6 +172,8 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+        order = {id(entry): n for n, entry in enumerate(entries)}
+        result.outcomes.sort(key=lambda o: order[id(o.entry)])
         result.csv_error = write_csv(out)
         # The class report (HTML) is written here, from the same results.json files as grades.csv.
     return result
@@ -219,8 +227,8 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
     error = guarded_write(folder / "results.json", results_json(report, visibility, identity))
     log_error = _guarded_text(folder / "grading.log", _log_text(entry, report))
     if error:
-        return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error)
-    return Outcome(entry, name, report.status, report.score, report.reason, write_error=log_error)
+        return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error, report=report)
+    return Outcome(entry, name, report.status, report.score, report.reason, write_error=log_error, report=report)
 
 
 def _unchanged(entry: Entry, folder: Path, fingerprint: str, visibility: str) -> Outcome | None:

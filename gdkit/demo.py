@@ -98,7 +98,9 @@ def run_demo(out: Path, write=print) -> int:
     write("\n== Grade the sample submissions ==")
     solution = built.otter_autograder_dir / built.student_notebook.name
     samples = make_samples(solution, built.student_notebook, out / "samples")
-    reports = grade_all(samples, out / "grades", jobs=2, progress=write)
+    reports = grade_all(samples, out / "grades", jobs=2, force=True).reports
+    for report in reports:
+        write(f"{report.path}: {report.score:g} / {report.max_score:g} ({report.seconds:.2f} s)")
     report_path = out / "report.md"
     write_report(report_path, reports, [p.stem for p in samples])
     write(f"\nresults: {out / 'grades'}/<submission>/results.json, grades: {out / 'grades' / 'grades.csv'}")
