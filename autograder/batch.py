@@ -117,8 +117,7 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
     names = assign_folders(entries, out)
     fingerprint = f"{__version__}+{assignment_fingerprint()}"
     # Student code reads none of gdkit, the class's submissions or the results (where the OS allows hiding).
-    private = [*hiding.gdkit_files(), out.resolve(),
-               *sorted({(e.path if e.path.is_dir() else e.path.parent).resolve() for e in entries})]
+    private = [*hiding.gdkit_files(), out.resolve(), *sorted({e.private_folder.resolve() for e in entries})]
     result = BatchResult()
     stop = threading.Event()
     grading.reset_abort()
@@ -207,7 +206,7 @@ def _wait_all(futures: list[Future], stop: threading.Event, tick: Callable[[], N
 
 def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, visibility: str, public_only: bool,
                      python: str | None, private: list[Path], stop: threading.Event) -> Outcome | None:
-    identity = {**entry.identity(), "source": str(entry.path.resolve()), "fingerprint": fingerprint,
+    identity = {**entry.identity(), "source": entry.key, "fingerprint": fingerprint,
                 "hidden_visibility": visibility}
     error = guarded_write(folder / "results.json", provisional_results(PROVISIONAL, identity))
     if error:  # nothing can be recorded for it: do not spend a sandbox on it
@@ -245,7 +244,7 @@ def _unchanged(entry: Entry, folder: Path, fingerprint: str, visibility: str) ->
         return None
     same = (extra.get("sha256") == sha256 and extra.get("seed") == seed_for(sha256, entry.submission_id)
             and extra.get("fingerprint") == fingerprint and extra.get("hidden_visibility") == visibility
-            and extra.get("source") == str(entry.path.resolve()))
+            and extra.get("source") == entry.key)
     if not same:
         return None
     return Outcome(entry, folder.name, "unchanged", float(document.get("score", 0)), str(extra.get("reason", "")))
@@ -254,7 +253,7 @@ def _unchanged(entry: Entry, folder: Path, fingerprint: str, visibility: str) ->
 def assign_folders(entries: list[Entry], out: Path) -> list[str]:
     """Output folder names, unique under ``out`` across runs: a submission graded before keeps its folder; a
     new one never takes the folder of another submission."""
-    owners: dict[str, str] = {}  # folder -> the submission (resolved path) whose results it holds
+    owners: dict[str, str] = {}  # folder -> the submission (Entry.key) whose results it holds
     for path in out.glob("*/results.json"):
         try:
             owners[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))["extra_data"]["source"]
@@ -263,7 +262,7 @@ def assign_folders(entries: list[Entry], out: Path) -> list[str]:
     wanted = folder_names(entries)
     names: list[str] = []
     for entry, base in zip(entries, wanted, strict=True):
-        source = str(entry.path.resolve())
+        source = entry.key
         name, n = base, 1
         while name in names or owners.get(name, source) != source:
             n += 1

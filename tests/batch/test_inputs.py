@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
+from gdkit.autograder.executor import sandbox
 from gdkit.autograder.grade import seed_for
 from gdkit.autograder.results.gradescope import validate
 
@@ -40,19 +44,26 @@ submission_409194031:
 
 
 @pytest.fixture(scope="module")
-def gradescope_export(tmp_path_factory):
-    """A "Download Submissions" export: one folder per submission named by its id, and the metadata file."""
-    root = tmp_path_factory.mktemp("gs") / "assignment_7360081_export"
+def gradescope_export():
+    """A "Download Submissions" export: one folder per submission named by its id, and the metadata file; in
+    a folder any user may read (pytest's tmp_path is under a 0700 folder, which would hide it by permissions)."""
+    top = Path(tempfile.mkdtemp(prefix="gdkit-export-"))
+    top.chmod(0o755)
+    root = top / "assignment_7360081_export"
     (root / "submission_409194023").mkdir(parents=True)
     (root / "submission_409194030" / "nested").mkdir(parents=True)
     (root / "submission_409194031").mkdir()
-    write_notebook(root / "submission_409194023" / "gradient_descent.ipynb", solution_cells())
+    # Ada's notebook also tries to read the export's metadata (every classmate's name and email).
+    peek = (f"try:\n    open({str(root / 'submission_metadata.yml')!r}).read()\n    print('PEEK read')\n"
+            "except Exception as exc:\n    print('PEEK', type(exc).__name__)")
+    write_notebook(root / "submission_409194023" / "gradient_descent.ipynb", [*solution_cells(), peek])
     write_notebook(root / "submission_409194030" / "nested" / "hw.ipynb",
                    solution_cells(sigmoid=WRONG["sigmoid"]))
     (root / "submission_409194031" / "answers.py").write_text("print('not a notebook')\n")
     (root / "submission_metadata.yml").write_text(EXPORT_METADATA)
     out = root.parent / "out"
-    return gdkit("grade", str(root), "--out", str(out), "-j", "2"), root, out
+    yield gdkit("grade", str(root), "--out", str(out), "-j", "2"), root, out
+    shutil.rmtree(top)
 
 
 def test_a_gradescope_export_is_graded_with_names_and_the_submission_ids_seeds(gradescope_export):
@@ -76,6 +87,9 @@ def test_a_gradescope_export_is_graded_with_names_and_the_submission_ids_seeds(g
     assert ada["extra_data"]["seed"] == seed_for(sha, "409194023") != seed_for(sha)
     folders = {d["extra_data"]["student"]: name for name, d in results(out).items()}
     assert "Ada_Lovelace" in folders["Ada Lovelace"] and "409194023" in folders["Ada Lovelace"]
+    if sandbox.is_root():  # student code cannot read the export's metadata (hidden with the whole export)
+        log = (out / folders["Ada Lovelace"] / "grading.log").read_text()
+        assert "PEEK FileNotFoundError" in log, log[-2000:]
 
 
 @pytest.fixture(scope="module")
