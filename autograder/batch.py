@@ -43,7 +43,7 @@ from gdkit.autograder.grade import (
     not_graded_report,
     seed_for,
 )
-from gdkit.autograder.results.gradescope import provisional_results, results_json, write_atomically
+from gdkit.autograder.results.gradescope import VISIBILITIES, provisional_results, results_json, write_atomically
 
 INTERNAL_ERROR_REASON = ("the grader hit an internal error on this notebook (not your fault; your instructor "
                          "has the details)")
@@ -112,6 +112,8 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
               progress: Callable[[dict], None] | None = None) -> BatchResult:
     """Grade ``submissions`` into ``out`` (see the module's docstring); ``progress`` gets a dict
     (done, total, running: {folder: seconds}) about every POLL seconds and after each notebook."""
+    if hidden_visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {VISIBILITIES}; got {hidden_visibility!r}")
     entries = [s if isinstance(s, Entry) else Entry(Path(s), Path(s).stem) for s in submissions]
     out.mkdir(parents=True, exist_ok=True)
     names = assign_folders(entries, out)
@@ -169,12 +171,13 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
             _wait_all([pool.submit(one, entry, name) for entry, name in todo], stop, report_progress, collect)
         result.interrupted = stop.is_set()
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
         order = {id(entry): n for n, entry in enumerate(entries)}
         result.outcomes.sort(key=lambda o: order[id(o.entry)])
         result.csv_error = write_csv(out)
-        # The class report (HTML) is written here, from the same results.json files as grades.csv.
+        # The class report (HTML) belongs here: written from the same results.json files as grades.csv, after
+        # every run (interrupted or not), its write guarded like the CSV's.
+        if previous is not None:  # only now: a second Ctrl-C while the CSV is written changes nothing
+            signal.signal(signal.SIGINT, previous)
     return result
 
 
@@ -218,12 +221,14 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
         else:
             report = grade_in_sandbox(entry.path, private=private, submission_id=entry.submission_id,
                                       public_only=public_only, python=python)
+        document = results_json(report, visibility, identity)
     except Exception:  # a grader bug costs this notebook a zero with a reason, never the batch
         report = not_graded_report(entry.path, INTERNAL_ERROR_REASON, started, public_only=public_only,
                                    log=["internal error:", traceback.format_exc()], status=INTERNAL_ERROR)
+        document = results_json(report, visibility, identity)
     if stop.is_set():  # interrupted: its processes were killed midway, so this report is not a grade
         return None
-    error = guarded_write(folder / "results.json", results_json(report, visibility, identity))
+    error = guarded_write(folder / "results.json", document)
     log_error = _guarded_text(folder / "grading.log", _log_text(entry, report))
     if error:
         return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error, report=report)

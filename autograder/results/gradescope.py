@@ -49,7 +49,9 @@ def results_json(report, hidden_visibility: str = "after_published", identity: d
             **(identity or {}),
             "status": report.status, "reason": report.reason,
             "seed": report.seed, "sha256": report.sha256, "gdkit_version": report.version,
-            "seconds": round(report.seconds, 3), "cells": cells_json(report.cells),
+            "cells": cells_json(report.cells),
+            # a class's results carry the time too (Gradescope's have execution_time; a regrade stays identical)
+            **({"seconds": round(report.seconds, 3)} if identity is not None else {}),
         },
         "tests": tests,
     }
