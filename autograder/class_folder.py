@@ -98,8 +98,10 @@ def _folder(folder: Path) -> list[Entry]:
 
 
 def _notebooks(folder: Path) -> list[Path]:
-    notebooks, _ = find_files(folder)  # the same rules as on Gradescope: no checkpoints, no symbolic links
-    return notebooks
+    """The notebooks under ``folder``, by Gradescope's rules (no checkpoints, no symbolic links), and none in
+    hidden folders (a .venv, .git ... are nobody's submission)."""
+    notebooks, _ = find_files(folder)
+    return [n for n in notebooks if not any(part.startswith(".") for part in n.relative_to(folder).parent.parts)]
 
 
 def gradescope_export(folder: Path) -> list[Entry]:

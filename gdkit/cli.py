@@ -50,9 +50,13 @@ def _grade(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"gdkit grade: cannot create --out {out}: {exc.strerror}", file=sys.stderr)
         return GRADE_EXIT["problems"]
-    with class_progress() as progress:
-        result = grade_all(entries, out, jobs=args.jobs, hidden_visibility=args.visibility, force=args.force,
-                           progress=progress)
+    try:
+        with class_progress() as progress:
+            result = grade_all(entries, out, jobs=args.jobs, hidden_visibility=args.visibility, force=args.force,
+                               progress=progress)
+    except KeyboardInterrupt:  # before grade_all took over Ctrl-C: nothing was graded or written yet
+        print("gdkit grade: interrupted before grading started", file=sys.stderr)
+        return GRADE_EXIT["interrupted"]
     return _grade_summary(result, out)
 
 
