@@ -173,3 +173,13 @@ def test_results_json_carries_identity_status_and_cells(tmp_path):
     assert extra["cells"] == [{"cell": 2, "status": "error", "error": extra["cells"][0]["error"]}]
     assert "ValueError" in extra["cells"][0]["error"] and "oops" in extra["cells"][0]["error"]
     assert extra["fingerprint"] and extra["seconds"] > 0 and len(extra["sha256"]) == 64
+
+
+def test_arguments_that_name_no_submission_are_usage_errors(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for args, message in ((["empty"], "no notebooks (.ipynb) found in empty"),
+                          (["/dev/null"], "not a notebook file or a folder: /dev/null"),
+                          (["gone"], "no such file or folder: gone")):
+        proc = gdkit("grade", *args, "--out", "out", cwd=tmp_path)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
