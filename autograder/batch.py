@@ -148,7 +148,10 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                 if stop.is_set():
                     result.interrupted = True
                     return result
-                failure = grading.preflight_problem(check.result())
+                try:
+                    failure = grading.preflight_problem(check.result())
+                except Exception as exc:  # the sandbox itself failed (disk full, a grader bug): say what
+                    failure = f"grading it failed: {type(exc).__name__}: {exc}"
                 if failure:
                     result.preflight_failure = failure
                     return result
@@ -215,6 +218,7 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
     if error:  # nothing can be recorded for it: do not spend a sandbox on it
         return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error)
     started = time.monotonic()
+    disk_full = False
     try:
         if entry.problem:
             report = not_graded_report(entry.path, entry.problem, started, public_only=public_only)
@@ -222,9 +226,14 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
             report = grade_in_sandbox(entry.path, private=private, submission_id=entry.submission_id,
                                       public_only=public_only, python=python)
         document = results_json(report, visibility, identity)
-    except Exception:  # a grader bug costs this notebook a zero with a reason, never the batch
-        report = not_graded_report(entry.path, INTERNAL_ERROR_REASON, started, public_only=public_only,
-                                   log=["internal error:", traceback.format_exc()], status=INTERNAL_ERROR)
+    except Exception as exc:  # a grader bug costs this notebook a zero with a reason, never the batch
+        disk_full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        # A full disk under the grader's own working files (the sandbox's run folder) is not the student's doing.
+        reason = (f"{DISK_FULL} (the grader could not write its working files; not your fault)" if disk_full
+                  else INTERNAL_ERROR_REASON)
+        report = not_graded_report(entry.path, reason, started, public_only=public_only,
+                                   log=["disk full:" if disk_full else "internal error:", traceback.format_exc()],
+                                   status=NOT_GRADED if disk_full else INTERNAL_ERROR)
         document = results_json(report, visibility, identity)
     if stop.is_set():  # interrupted: its processes were killed midway, so this report is not a grade
         return None
@@ -232,7 +241,8 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
     log_error = _guarded_text(folder / "grading.log", _log_text(entry, report))
     if error:
         return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error, report=report)
-    return Outcome(entry, name, report.status, report.score, report.reason, write_error=log_error, report=report)
+    return Outcome(entry, name, report.status, report.score, report.reason,
+                   write_error=DISK_FULL if disk_full else log_error, report=report)
 
 
 def _unchanged(entry: Entry, folder: Path, fingerprint: str, visibility: str) -> Outcome | None:

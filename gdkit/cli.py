@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 
 
 def _experiment(args: argparse.Namespace) -> int:
@@ -82,13 +83,13 @@ def _grade_summary(result, out) -> int:
         line += f", {unchanged} unchanged (not graded again; --force regrades)"
     print(f"{line}; results in {out}/, grades.csv")
     for outcome in result.write_errors:
-        print(f"gdkit grade: {outcome.entry.path}: {outcome.write_error}: its results could not be written "
-              f"under {out}/", file=sys.stderr)
+        print(f"gdkit grade: {outcome.entry.path}: not graded: {outcome.reason or outcome.write_error}",
+              file=sys.stderr)
     if result.csv_error:
         print(f"gdkit grade: {out}/grades.csv not written: {result.csv_error}", file=sys.stderr)
     if result.write_errors or result.csv_error:
-        print(f"gdkit grade: free space under {out}/ and run the same command again (graded notebooks are "
-              "not graded twice)", file=sys.stderr)
+        print(f"gdkit grade: free space under {out}/ and in the temporary folder ({tempfile.gettempdir()}), then "
+              "run the same command again (graded notebooks are not graded twice)", file=sys.stderr)
     return GRADE_EXIT["ok"] if result.ok else GRADE_EXIT["problems"]
 
 

@@ -15,7 +15,7 @@ from gdkit.autograder.executor import sandbox
 from gdkit.autograder.grade import seed_for
 from gdkit.autograder.results.gradescope import validate
 
-from conftest import gdkit, read_csv, results
+from classroom import gdkit, read_csv, results
 from solutions import WRONG, solution_cells, write_notebook
 
 EXPORT_METADATA = """\

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import gdkit
+from classroom import gdkit
 from solutions import solution_cells, write_notebook
 
 

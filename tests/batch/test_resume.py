@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gdkit.autograder.results.gradescope import validate
 
-from conftest import gdkit, read_csv, results
+from classroom import gdkit, read_csv, results
 from solutions import WRONG, solution_cells, write_notebook
 
 
