@@ -48,6 +48,7 @@ from gdkit.autograder.results.gradescope import VISIBILITIES, provisional_result
 INTERNAL_ERROR_REASON = ("the grader hit an internal error on this notebook (not your fault; your instructor "
                          "has the details)")
 PROVISIONAL = "Grading did not complete: please resubmit or ask your instructor."
+INTERRUPTED = "grading was interrupted (Ctrl-C) before this notebook was done; run gdkit grade again"
 DISK_FULL = "disk full"
 CSV_COLUMNS = ["student", "student_id", "submission", "status", "score", "max_score", *CONTRACT, "reason"]
 POLL = 0.2  # seconds between the main thread's looks at the workers (progress, Ctrl-C)
@@ -214,6 +215,7 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
                      python: str | None, private: list[Path], stop: threading.Event) -> Outcome | None:
     identity = {**entry.identity(), "source": entry.key, "fingerprint": fingerprint,
                 "hidden_visibility": visibility}
+    previous = _read_results(folder / "results.json")
     error = guarded_write(folder / "results.json", provisional_results(PROVISIONAL, identity))
     if error:  # nothing can be recorded for it: do not spend a sandbox on it
         return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error)
@@ -236,6 +238,7 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
                                    status=NOT_GRADED if disk_full else INTERNAL_ERROR)
         document = results_json(report, visibility, identity)
     if stop.is_set():  # interrupted: its processes were killed midway, so this report is not a grade
+        guarded_write(folder / "results.json", previous or provisional_results(INTERRUPTED, identity))
         return None
     error = guarded_write(folder / "results.json", document)
     log_error = _guarded_text(folder / "grading.log", _log_text(entry, report))
@@ -243,6 +246,18 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
         return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error, report=report)
     return Outcome(entry, name, report.status, report.score, report.reason,
                    write_error=DISK_FULL if disk_full else log_error, report=report)
+
+
+def _read_results(path: Path) -> dict | None:
+    """A complete results.json from an earlier run (put back if this run is interrupted), else None."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    extra = document.get("extra_data") if isinstance(document, dict) else None
+    complete = isinstance(extra, dict) and extra.get("status") in (GRADED, NOT_GRADED, INTERNAL_ERROR) \
+        and "sha256" in extra
+    return document if complete else None
 
 
 def _unchanged(entry: Entry, folder: Path, fingerprint: str, visibility: str) -> Outcome | None:

@@ -120,6 +120,7 @@ def test_ctrl_c_mid_batch_leaves_valid_results_a_matching_csv_and_no_process(tmp
         assert float(row["score"]) == document["score"]
     assert rows["a1"]["status"] == "graded" and float(rows["a1"]["score"]) == 20
     assert "a4" not in rows or rows["a4"]["status"] != "graded"
+    assert rows["a3-slow"]["status"] == "not graded" and "interrupted" in rows["a3-slow"]["reason"]
     # The next run picks up where this one stopped: a1 and a2 are not graded again.
     stamps = _stamps(out)
     rerun = gdkit("grade", *map(str, paths[:2]), str(paths[3]), "--out", str(out))
