@@ -1,102 +1,392 @@
 """Grading a class: many notebooks, optionally in parallel, each to its own results.json, plus grades.csv.
 
-Results are always written: a provisional results.json before a submission is graded, the final one after,
-and grades.csv at the end with one row per submission whatever happened to it.
+- Every write is guarded: a full disk or an unwritable folder costs the notebooks it touches a "not graded"
+  with the reason, never the batch.
+- A provisional results.json is written before a notebook is graded, the final one after; grades.csv is
+  rebuilt at the end from every results.json under ``out`` (never from this run alone).
+- A notebook whose bytes, seed, grader version, assignment declaration and visibility are unchanged since its
+  last results.json is not graded again (``force`` regrades).
+- Before the first submission, the known-good notebook goes through the same sandbox; if it does not score full
+  marks, nobody is graded (a broken install would otherwise give the whole class zeros).
+- Ctrl-C stops starting notebooks, ends the ones running, writes the CSV for what is done.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import hashlib
 import io
+import json
+import signal
 import sys
+import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from gdkit.autograder.checks import CONTRACT
+from gdkit import __version__
+from gdkit.autograder import grade as grading
+from gdkit.autograder.checks import CONTRACT, assignment_fingerprint, points_per_function
+from gdkit.autograder.class_folder import Entry, folder_names
 from gdkit.autograder.executor import hiding, sandbox
-from gdkit.autograder.grade import GradeReport, grade_notebook, not_graded_report, plain_text
-from gdkit.autograder.results.gradescope import provisional_results, results_json, write_atomically
+from gdkit.autograder.grade import (
+    GRADED,
+    INTERNAL_ERROR,
+    KNOWN_GOOD,
+    NOT_GRADED,
+    GradeReport,
+    grade_notebook,
+    not_graded_report,
+    plain_text,
+    seed_for,
+)
+from gdkit.autograder.results.gradescope import VISIBILITIES, provisional_results, results_json, write_atomically
 from gdkit.autograder.results.report import write_report
 
+INTERNAL_ERROR_REASON = ("the grader hit an internal error on this notebook (not your fault; your instructor "
+                         "has the details)")
+PROVISIONAL = "Grading did not complete: please resubmit or ask your instructor."
+INTERRUPTED = "grading was interrupted (Ctrl-C) before this notebook was done; run gdkit grade again"
+DISK_FULL = "disk full"
+CSV_COLUMNS = ["student", "student_id", "submission", "status", "score", "max_score", *CONTRACT, "reason"]
+POLL = 0.2  # seconds between the main thread's looks at the workers (progress, Ctrl-C)
 
-def output_names(paths: list[Path]) -> list[str]:
-    """One folder name per submission: the notebook's stem, made unique (stem-2, stem-3 ...) when names collide."""
-    used: set[str] = set()
-    names = []
-    for path in paths:
-        stem = path.stem or "submission"
-        name, n = stem, 1
-        while name in used:
+
+@dataclass
+class Outcome:
+    """What happened to one submission in this run."""
+
+    entry: Entry
+    folder: str
+    status: str  # graded | not graded | internal error | unchanged
+    score: float = 0.0
+    reason: str = ""
+    write_error: str = ""  # results could not be written (disk full ...)
+    report: GradeReport | None = None  # None when not graded in this run
+
+
+@dataclass
+class BatchResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    preflight_failure: str = ""  # why nobody was graded
+    interrupted: bool = False
+    csv_error: str = ""
+    report_error: str = ""
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def reports(self) -> list[GradeReport]:
+        """The reports of the notebooks graded in this run, in the order given."""
+        return [o.report for o in self.outcomes if o.report is not None]
+
+    @property
+    def write_errors(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.write_error]
+
+    @property
+    def ok(self) -> bool:
+        """Every submission has results of its own making (a broken notebook's zero counts as one)."""
+        return not (self.preflight_failure or self.interrupted or self.csv_error or self.report_error
+                    or self.write_errors
+                    or self.count(INTERNAL_ERROR))
+
+
+# -- grading one notebook (the only place that knows how a submission is isolated) ---------------------------
+
+def grade_in_sandbox(path: Path, *, private: Sequence[Path], submission_id: str | None = None,
+                     public_only: bool = False, python: str | None = None) -> GradeReport:
+    """Grade one notebook in its own sandbox: a student user of its own when root, the current user else."""
+    if sandbox.is_root():
+        with sandbox.exclusive_user() as user:
+            return grade_notebook(path, public_only=public_only, submission_id=submission_id, user=user,
+                                  python=python, private=private)
+    return grade_notebook(path, public_only=public_only, submission_id=submission_id, python=python)
+
+
+# -- the batch ---------------------------------------------------------------------------------------------------
+
+def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
+              hidden_visibility: str = "after_published", public_only: bool = False, force: bool = False,
+              python: str | None = None, preflight: bool = True,
+              progress: Callable[[dict], None] | None = None) -> BatchResult:
+    """Grade ``submissions`` into ``out`` (see the module's docstring); ``progress`` gets a dict
+    (done, total, running: {folder: seconds}) about every POLL seconds and after each notebook."""
+    if hidden_visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {VISIBILITIES}; got {hidden_visibility!r}")
+    entries = [s if isinstance(s, Entry) else Entry(Path(s), Path(s).stem) for s in submissions]
+    out.mkdir(parents=True, exist_ok=True)
+    names = assign_folders(entries, out)
+    fingerprint = f"{__version__}+{assignment_fingerprint()}"
+    # Student code reads none of gdkit, the class's submissions or the results (where the OS allows hiding).
+    private = [*hiding.gdkit_files(), out.resolve(), *sorted({e.private_folder.resolve() for e in entries})]
+    result = BatchResult()
+    stop = threading.Event()
+    grading.reset_abort()
+    previous = _on_sigint(stop)
+    try:
+        todo: list[tuple[Entry, str]] = []
+        for entry, name in zip(entries, names, strict=True):
+            unchanged = None if force else _unchanged(entry, out / name, fingerprint, hidden_visibility)
+            if unchanged is not None:
+                result.outcomes.append(unchanged)
+            else:
+                todo.append((entry, name))
+        running: dict[str, float] = {}
+
+        def report_progress() -> None:
+            if progress:
+                now = time.monotonic()
+                progress({"done": len(result.outcomes), "total": len(entries),
+                          "running": {n: now - t for n, t in list(running.items())}})
+
+        report_progress()
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            if todo and preflight:
+                check = pool.submit(grade_in_sandbox, KNOWN_GOOD, private=private, python=python)
+                _wait_all([check], stop, report_progress)
+                if stop.is_set():
+                    result.interrupted = True
+                    return result
+                try:
+                    failure = grading.preflight_problem(check.result())
+                except Exception as exc:  # the sandbox itself failed (disk full, a grader bug): say what
+                    failure = f"grading it failed: {type(exc).__name__}: {exc}"
+                if failure:
+                    result.preflight_failure = failure
+                    return result
+
+            def one(entry: Entry, name: str) -> Outcome | None:
+                if stop.is_set():
+                    return None
+                running[name] = time.monotonic()
+                try:
+                    return _grade_and_write(entry, out / name, name, fingerprint, hidden_visibility,
+                                            public_only, python, private, stop)
+                finally:
+                    running.pop(name, None)
+
+            def collect(future: Future) -> None:
+                outcome = None if future.cancelled() else future.result()
+                if outcome is not None:
+                    result.outcomes.append(outcome)
+
+            _wait_all([pool.submit(one, entry, name) for entry, name in todo], stop, report_progress, collect)
+        result.interrupted = stop.is_set()
+    finally:
+        order = {id(entry): n for n, entry in enumerate(entries)}
+        result.outcomes.sort(key=lambda o: order[id(o.entry)])
+        result.csv_error = write_csv(out)
+        # The class report (HTML), from the same results.json files as grades.csv, after every run.
+        try:
+            write_report(out)
+        except OSError as exc:
+            result.report_error = f"{out / 'report.html'}: {exc.strerror or exc}"
+        if previous is not None:  # only now: a second Ctrl-C while the CSV is written changes nothing
+            signal.signal(signal.SIGINT, previous)
+    return result
+
+
+def _on_sigint(stop: threading.Event):
+    """Ctrl-C sets ``stop`` (the main loop then ends the running notebooks); None outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+
+
+def _wait_all(futures: list[Future], stop: threading.Event, tick: Callable[[], None],
+              on_done: Callable[[Future], None] | None = None) -> list[Future]:
+    """Wait for ``futures`` from the main thread, waking every POLL s for progress and Ctrl-C."""
+    pending = set(futures)
+    aborted = False
+    while pending:
+        done, pending = wait(pending, timeout=POLL, return_when=FIRST_COMPLETED)
+        for future in done:
+            if on_done:
+                on_done(future)
+        if stop.is_set() and not aborted:
+            aborted = True
+            grading.abort_all()  # end the student processes now, not at their time limits
+            for future in pending:
+                future.cancel()
+        tick()
+    return futures
+
+
+def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, visibility: str, public_only: bool,
+                     python: str | None, private: list[Path], stop: threading.Event) -> Outcome | None:
+    identity = {**entry.identity(), "source": entry.key, "fingerprint": fingerprint,
+                "hidden_visibility": visibility}
+    previous = _read_results(folder / "results.json")
+    error = guarded_write(folder / "results.json", provisional_results(PROVISIONAL, identity))
+    if error:  # nothing can be recorded for it: do not spend a sandbox on it
+        return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error)
+    started = time.monotonic()
+    disk_full = False
+    try:
+        if entry.problem:
+            report = not_graded_report(entry.path, entry.problem, started, public_only=public_only)
+        else:
+            report = grade_in_sandbox(entry.path, private=private, submission_id=entry.submission_id,
+                                      public_only=public_only, python=python)
+        document = results_json(report, visibility, identity)
+    except Exception as exc:  # a grader bug costs this notebook a zero with a reason, never the batch
+        disk_full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        # A full disk under the grader's own working files (the sandbox's run folder) is not the student's doing.
+        reason = (f"{DISK_FULL} (the grader could not write its working files; not your fault)" if disk_full
+                  else INTERNAL_ERROR_REASON)
+        report = not_graded_report(entry.path, reason, started, public_only=public_only,
+                                   log=["disk full:" if disk_full else "internal error:", traceback.format_exc()],
+                                   status=NOT_GRADED if disk_full else INTERNAL_ERROR)
+        document = results_json(report, visibility, identity)
+    if stop.is_set():  # interrupted: its processes were killed midway, so this report is not a grade
+        guarded_write(folder / "results.json", previous or provisional_results(INTERRUPTED, identity))
+        return None
+    error = guarded_write(folder / "results.json", document)
+    log_error = _guarded_text(folder / "grading.log", _log_text(entry, report))
+    if error:
+        return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error, report=report)
+    return Outcome(entry, name, report.status, report.score, report.reason,
+                   write_error=DISK_FULL if disk_full else log_error, report=report)
+
+
+def _read_results(path: Path) -> dict | None:
+    """A complete results.json from an earlier run (put back if this run is interrupted), else None."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    extra = document.get("extra_data") if isinstance(document, dict) else None
+    complete = isinstance(extra, dict) and extra.get("status") in (GRADED, NOT_GRADED, INTERNAL_ERROR) \
+        and "sha256" in extra
+    return document if complete else None
+
+
+def _unchanged(entry: Entry, folder: Path, fingerprint: str, visibility: str) -> Outcome | None:
+    """The previous outcome when this exact notebook was already graded by this exact grader, else None."""
+    if entry.problem:
+        return None
+    try:
+        document = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        sha256 = hashlib.sha256(entry.path.read_bytes()).hexdigest()
+    except (OSError, ValueError):
+        return None
+    extra = document.get("extra_data") if isinstance(document, dict) else None
+    if not isinstance(extra, dict) or extra.get("status") not in (GRADED, NOT_GRADED):
+        return None
+    same = (extra.get("sha256") == sha256 and extra.get("seed") == seed_for(sha256, entry.submission_id)
+            and extra.get("fingerprint") == fingerprint and extra.get("hidden_visibility") == visibility
+            and extra.get("source") == entry.key)
+    if not same:
+        return None
+    return Outcome(entry, folder.name, "unchanged", float(document.get("score", 0)), str(extra.get("reason", "")))
+
+
+def assign_folders(entries: list[Entry], out: Path) -> list[str]:
+    """Output folder names, unique under ``out`` across runs: a submission graded before keeps its folder; a
+    new one never takes the folder of another submission."""
+    owners: dict[str, str] = {}  # folder -> the submission (Entry.key) whose results it holds
+    for path in out.glob("*/results.json"):
+        try:
+            owners[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))["extra_data"]["source"]
+        except (OSError, ValueError, KeyError, TypeError):
+            owners[path.parent.name] = ""
+    wanted = folder_names(entries)
+    names: list[str] = []
+    for entry, base in zip(entries, wanted, strict=True):
+        source = entry.key
+        name, n = base, 1
+        while name in names or owners.get(name, source) != source:
             n += 1
-            name = f"{stem}-{n}"
-        used.add(name)
+            name = f"{base}-{n}"
         names.append(name)
     return names
 
 
-INTERNAL_ERROR = "the grader hit an internal error on this notebook (not your fault; your instructor has the details)"
+# -- writing ------------------------------------------------------------------------------------------------
+
+def _describe(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DISK_FULL
+    return f"cannot write results: {exc.strerror or exc}"
 
 
-def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility: str = "after_published",
-              public_only: bool = False, progress=None) -> list[GradeReport]:
-    """Grade ``paths`` into ``out``; returns the reports in the order given."""
-    out.mkdir(parents=True, exist_ok=True)
-    names = output_names(paths)
-    root = sandbox.is_root()
-    # Student code reads none of gdkit, the class's submissions or the results (where the OS allows hiding).
-    private = [*hiding.gdkit_files(), out.resolve(), *sorted({p.resolve().parent for p in paths})]
-
-    def one(path: Path, name: str) -> GradeReport:
-        folder = out / name
-        write_atomically(folder / "results.json",
-                         provisional_results("Grading did not complete: please resubmit or ask your instructor."))
-        started = time.monotonic()
-        try:
-            if root:
-                with sandbox.exclusive_user() as user:
-                    report = grade_notebook(path, public_only=public_only, user=user, private=private)
-            else:
-                report = grade_notebook(path, public_only=public_only)
-        except Exception:  # a grader bug costs this notebook a zero with a reason, never the batch
-            report = not_graded_report(path, INTERNAL_ERROR, started, public_only=public_only,
-                                       log=["internal error:", traceback.format_exc()])
-        write_atomically(folder / "results.json", results_json(report, hidden_visibility))
-        (folder / "grading.log").write_text(_log_text(report), encoding="utf-8")
-        if progress:
-            progress(f"{path}: {report.score:g} / {report.max_score:g} ({report.seconds:.2f} s)")
-        return report
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        reports = list(pool.map(one, paths, names))
-    write_csv(out / "grades.csv", names, reports)
-    write_report(out)  # the class report (HTML), from the same results.json files as grades.csv
-    return reports
+def guarded_write(path: Path, document: dict) -> str:
+    """Write a results.json; "" on success, else the reason ("disk full" ...). Never raises for the OS's sake."""
+    try:
+        write_atomically(path, document)
+    except OSError as exc:
+        return _describe(exc)
+    return ""
 
 
-def _log_text(report: GradeReport) -> str:
-    lines = [f"submission: {report.path}", f"sha256: {report.sha256}", f"seed: {report.seed}",
-             f"score: {report.score:g} / {report.max_score:g}", f"seconds: {report.seconds:.3f}", *report.log,
-             "--- student output (capped) ---", report.output]
+def _guarded_text(path: Path, text: str) -> str:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        return _describe(exc)
+    return ""
+
+
+def _log_text(entry: Entry, report: GradeReport) -> str:
+    lines = [f"student: {entry.student}", f"submission: {report.path}", f"status: {report.status}",
+             f"sha256: {report.sha256}", f"seed: {report.seed}", f"score: {report.score:g} / {report.max_score:g}",
+             f"seconds: {report.seconds:.3f}", *report.log, "--- student output (capped) ---", report.output]
     return "\n".join(lines) + "\n"
 
 
-def write_csv(path: Path, names: list[str], reports: list[GradeReport]) -> None:
+def csv_rows(out: Path) -> list[dict[str, str]]:
+    """One row per results.json under ``out``, sorted by student: what grades.csv holds."""
+    total = sum(points_per_function().values())
+    rows = []
+    for path in sorted(out.glob("*/results.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            extra = document.get("extra_data") or {}
+            tests = document.get("tests") or []
+        except (OSError, ValueError, AttributeError):
+            document, extra, tests = {}, {}, []
+        scores = {fn: 0.0 for fn in CONTRACT}
+        for test in tests:
+            tags = test.get("tags") or []
+            if tags and tags[0] in scores:
+                scores[tags[0]] += float(test.get("score", 0))
+        status = extra.get("status") or NOT_GRADED
+        reason = extra.get("reason") or ("" if status == GRADED else "grading did not complete")
+        rows.append({
+            "student": str(extra.get("student") or path.parent.name),
+            "student_id": str(extra.get("student_id") or ""),
+            "submission": str(extra.get("submission") or ""),
+            "status": status,
+            "score": f"{float(document.get('score', 0)):g}",
+            "max_score": f"{sum(float(t.get('max_score', 0)) for t in tests) or total:g}",
+            **{fn: f"{v:g}" for fn, v in scores.items()},
+            "reason": " ".join(str(reason).split()),
+            "_folder": path.parent.name,
+        })
+    rows.sort(key=lambda r: (r["student"].casefold(), r["_folder"]))
+    return rows
+
+
+def write_csv(out: Path) -> str:
+    """Rebuild ``out/grades.csv`` from every results.json under ``out``; "" on success, else the reason."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", "score", "max_score", *CONTRACT])
-    for name, report in zip(names, reports, strict=True):
-        scores = report.function_scores()
-        writer.writerow([name, f"{report.score:g}", f"{report.max_score:g}",
-                         *(f"{scores.get(fn, 0.0):g}" for fn in CONTRACT)])
-    tmp = path.with_suffix(".csv.tmp")
-    tmp.write_text(buffer.getvalue(), encoding="utf-8")
-    tmp.replace(path)
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(csv_rows(out))
+    return _guarded_text(out / "grades.csv", buffer.getvalue())
 
 
 def print_check_summary(report: GradeReport, stream=sys.stdout) -> None:
-    """The student-facing summary of ``gdkit check``: one line per check, then what to fix (plain text)."""
+    """The student-facing summary of ``gdkit check``: one line per check, then what to fix."""
     print(plain_text(report.summary), file=stream)
     print(file=stream)
     for outcome in report.outcomes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -18,11 +19,16 @@ from pathlib import Path
 
 from gdkit import __version__
 from gdkit.autograder.checks import Check, CheckFailed, Context, all_checks
+from gdkit.autograder.executor import sandbox
 from gdkit.autograder.executor.sandbox import Limits, StudentUser
 from gdkit.autograder.executor.session import CellOutcome, ExecutorBroken, ExecutorSession
 from gdkit.autograder.submission import SubmissionError, load_submission
 
 MAX_SEED = 2**32
+KNOWN_GOOD = Path(__file__).with_name("known_good.ipynb")  # the seven functions done right, for the preflight
+
+# Statuses of a report (results.json extra_data.status, grades.csv status).
+GRADED, NOT_GRADED, INTERNAL_ERROR = "graded", "not graded", "internal error"
 
 
 @dataclass
@@ -47,6 +53,9 @@ class GradeReport:
     log: list[str] = field(default_factory=list)
     output: str = ""  # the student process's stdout (capped): for the instructor's log, never shown
     version: str = __version__
+    cells: list[CellOutcome] = field(default_factory=list)  # every code cell's outcome, in order
+    status: str = GRADED
+    reason: str = ""  # one line when not graded or an internal error
 
     @property
     def score(self) -> float:
@@ -105,10 +114,37 @@ def _not_graded(checks: list[Check], reason: str) -> list[CheckOutcome]:
 
 
 def not_graded_report(path: Path, reason: str, started: float, *, public_only: bool = False,
-                      log: list[str] | None = None) -> GradeReport:
+                      log: list[str] | None = None, status: str = NOT_GRADED, sha256: str = "",
+                      seed: int | None = None) -> GradeReport:
     """A zero on every check with the reason (Markdown, already safe), shaped like grade_notebook's reports."""
-    return GradeReport(path, None, "", _not_graded(all_checks(public_only), reason), f"**Not graded:** {reason}",
-                       time.monotonic() - started, log or [])
+    return GradeReport(path, seed, sha256, _not_graded(all_checks(public_only), reason),
+                       f"**Not graded:** {reason}", time.monotonic() - started, log or [], status=status,
+                       reason=reason.splitlines()[0] if reason else "")
+
+
+# Sessions being graded now, so that an interrupted batch can end them from another thread (see abort_all).
+_LIVE: set[ExecutorSession] = set()
+_LIVE_LOCK = threading.Lock()
+_ABORTED = threading.Event()
+
+
+def reset_abort() -> None:
+    """Allow grading again after :func:`abort_all` (a new batch in the same process)."""
+    _ABORTED.clear()
+
+
+def abort_all() -> None:
+    """End every student process being graded now, and any started after this call (Ctrl-C on a batch).
+
+    The reports of notebooks graded at that moment are wrong (their processes were killed): the caller
+    discards them."""
+    _ABORTED.set()
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for session in live:
+        proc = getattr(session, "proc", None)
+        if proc is not None:
+            sandbox.kill_everything(session.user, proc.pid, wait=2.0)
 
 
 def grade_notebook(
@@ -141,7 +177,13 @@ def grade_notebook(
     outcomes: list[CheckOutcome] = []
     output = ""
     try:
+        if _ABORTED.is_set():
+            raise ExecutorBroken("the batch was interrupted")
         with ExecutorSession(python=python, limits=limits, user=user, private=private) as session:
+            with _LIVE_LOCK:
+                _LIVE.add(session)
+            if _ABORTED.is_set():
+                abort_all()
             log.extend(session.log)
             cells_deadline = time.monotonic() + session.limits.cells_budget
             for index, source in enumerate(submission.cells):
@@ -154,18 +196,38 @@ def grade_notebook(
                     cells.append(CellOutcome(index, "skipped"))
                     break
             for check in checks:
+                if _ABORTED.is_set():
+                    break
                 outcomes.append(run_check(check, session, seed, log))
             output = session.output()
     except ExecutorBroken as exc:  # the student process could not even start: our environment's problem
         log.append(f"executor failed to start: {exc}")
         reason = "the grader could not start Python for your notebook; this is not your fault, ask your instructor"
-        outcomes = _not_graded(checks, reason)
+        return not_graded_report(path, reason, started, public_only=public_only, log=log, status=INTERNAL_ERROR,
+                                 sha256=submission.sha256, seed=seed)
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.difference_update([s for s in _LIVE if getattr(s, "proc", None) is None])
     lines = [f"Graded {len(outcomes)} checks on {len(submission.cells)} code cells."]
     problems = _cells_summary(cells)
     if problems:
         lines += ["", "Some cells did not run cleanly (later cells still ran):", *problems]
     return GradeReport(path, seed, submission.sha256, outcomes, "\n".join(lines), time.monotonic() - started,
-                       log, output)
+                       log, output, cells=cells)
+
+
+def preflight_problem(report: GradeReport) -> str | None:
+    """The known-good notebook's report (:data:`KNOWN_GOOD`, graded in the same kind of sandbox as the class)
+    judged: None if it scored full marks, else the cause in a few lines (an interpreter the grading user cannot
+    run, numpy missing, a broken sandbox). It ran in a sandbox of its own, killed afterwards like any
+    submission's, so nothing of it reaches a student."""
+    if report.score == report.max_score and report.max_score > 0:
+        return None
+    failed = [o for o in report.outcomes if not o.passed]
+    lines = [f"the known-good notebook scored {report.score:g} / {report.max_score:g}"]
+    causes = [line.strip() for line in report.log if line.startswith(("executor failed", "internal error"))][:3]
+    lines += causes or [f"{o.check.title}: {o.message.splitlines()[0] if o.message else ''}" for o in failed[:3]]
+    return "\n".join(lines)
 
 
 def run_check(check: Check, session: ExecutorSession, seed: int, log: list[str]) -> CheckOutcome:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 
 
 def _experiment(args: argparse.Namespace) -> int:
@@ -18,26 +20,84 @@ def _build(args: argparse.Namespace) -> int:
     return run_build_cli(args)
 
 
+GRADE_EXIT = {"ok": 0, "problems": 1, "usage": 2, "preflight": 3, "interrupted": 130}
+
+
 def _grade(args: argparse.Namespace) -> int:
+    import warnings
     from pathlib import Path
 
     from gdkit.autograder.batch import grade_all
+    from gdkit.autograder.class_folder import InputError, find_submissions
+    from gdkit.progress import class_progress
 
-    paths = [Path(p) for p in args.submissions]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        print(f"gdkit grade: no such file: {', '.join(missing)}", file=sys.stderr)
-        return 2
+    # Third-party warnings (nbformat's on old notebooks ...) say nothing to an instructor: kept off the terminal.
+    warnings.simplefilter("ignore")
+    if not args.submissions:
+        return _usage("grade", "the following arguments are required: SUBMISSION (notebook files or folders)")
     if args.jobs < 1:
-        print("gdkit grade: -j must be at least 1", file=sys.stderr)
-        return 2
+        return _usage("grade", "-j must be at least 1")
     out = Path(args.out)
-    reports = grade_all(paths, out, jobs=args.jobs, hidden_visibility=args.visibility,
-                        progress=lambda line: print(line, file=sys.stderr))
-    total = sum(r.score for r in reports)
-    print(f"graded {len(reports)} submission(s) into {out}/ (grades.csv); mean score "
-          f"{total / max(len(reports), 1):g} / {reports[0].max_score if reports else 0:g}")
-    return 0
+    if out.exists() and not out.is_dir():
+        return _usage("grade", f"--out {out} is a file; give a folder (it is created if missing)")
+    try:
+        entries = find_submissions(args.submissions)
+    except InputError as exc:
+        return _usage("grade", str(exc))
+    if not entries:
+        return _usage("grade", f"no notebooks (.ipynb) found in {', '.join(args.submissions)}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"gdkit grade: cannot create --out {out}: {exc.strerror}", file=sys.stderr)
+        return GRADE_EXIT["problems"]
+    try:
+        with class_progress() as progress:
+            result = grade_all(entries, out, jobs=args.jobs, hidden_visibility=args.visibility, force=args.force,
+                               progress=progress)
+    except KeyboardInterrupt:  # before grade_all took over Ctrl-C: nothing was graded or written yet
+        print("gdkit grade: interrupted before grading started", file=sys.stderr)
+        return GRADE_EXIT["interrupted"]
+    return _grade_summary(result, out)
+
+
+def _grade_summary(result, out) -> int:
+    """The closing line on stdout (problems on stderr) and the exit status of ``gdkit grade``."""
+    if result.preflight_failure:
+        print("gdkit grade: the known-good notebook did not score full marks in the grading sandbox, so nobody "
+              "was graded (the whole class would have got zeros):", file=sys.stderr)
+        for line in result.preflight_failure.splitlines():
+            print(f"  {line}", file=sys.stderr)
+        print("  Fix the install (the grading user must be able to run this Python and import numpy) and run "
+              "the same command again.", file=sys.stderr)
+        return GRADE_EXIT["preflight"]
+    done = [o for o in result.outcomes if o.status != "unchanged"]
+    if result.interrupted:
+        print(f"gdkit grade: interrupted; {len(done)} notebook(s) graded in this run, {out}/grades.csv lists "
+              "every result so far (run the same command to go on)", file=sys.stderr)
+        return GRADE_EXIT["interrupted"]
+    line = (f"graded {result.count('graded')}, not graded {result.count('not graded')}, internal errors "
+            f"{result.count('internal error')}")
+    unchanged = result.count("unchanged")
+    if unchanged:
+        line += f", {unchanged} unchanged (not graded again; --force regrades)"
+    print(f"{line}; results in {out}/, grades.csv")
+    for outcome in result.write_errors:
+        print(f"gdkit grade: {outcome.entry.path}: not graded: {outcome.reason or outcome.write_error}",
+              file=sys.stderr)
+    if result.csv_error:
+        print(f"gdkit grade: {out}/grades.csv not written: {result.csv_error}", file=sys.stderr)
+    if result.report_error:
+        print(f"gdkit grade: the class report was not written: {result.report_error}", file=sys.stderr)
+    if result.write_errors or result.csv_error:
+        print(f"gdkit grade: free space under {out}/ and in the temporary folder ({tempfile.gettempdir()}), then "
+              "run the same command again (graded notebooks are not graded twice)", file=sys.stderr)
+    return GRADE_EXIT["ok"] if result.ok else GRADE_EXIT["problems"]
+
+
+def _usage(command: str, message: str) -> int:
+    print(f"gdkit {command}: {message}", file=sys.stderr)
+    return GRADE_EXIT["usage"]
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -148,15 +208,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="dist", help="output folder (default: dist)")
     p.set_defaults(func=_build)
 
+    _grade_parser(sub)
+    _check_parser(sub)
+    _class_results_parsers(sub)
+    return parser
+
+
+def _grade_parser(sub) -> None:
     p = sub.add_parser("grade", help="grade submissions with the hidden checks (results.json + grades.csv)")
-    p.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb")
-    p.add_argument("--out", required=True, help="folder for <notebook stem>/results.json and grades.csv")
+    p.add_argument("submissions", nargs="*", metavar="SUBMISSION",
+                   help="notebooks, or folders: searched for notebooks, a Gradescope export, nbgrader's submitted/")
+    p.add_argument("--out", required=True, help="folder for <student>/results.json and grades.csv")
     p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     p.add_argument("--visibility", default="after_published",
                    choices=["hidden", "after_due_date", "after_published", "visible"],
                    help="visibility of the hidden checks in results.json (default after_published)")
+    p.add_argument("--force", action="store_true", help="grade again notebooks already graded by this grader")
     p.set_defaults(func=_grade)
 
+
+def _check_parser(sub) -> None:
+    p = sub.add_parser("check", help="run the public checks on a notebook (what students run)")
+    p.add_argument("notebook", metavar="NOTEBOOK.ipynb")
+    p.set_defaults(func=_check)
+
+
+def split_files(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(the options, the files) of ``gdkit grade``'s arguments: everything after ``--`` is a file, and so is an
+    existing notebook whose name looks like an option (``-j0.ipynb`` from a shell's ``*.ipynb``)."""
+    if argv[:1] != ["grade"]:
+        return argv, []
+    tail: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, tail = argv[:at], argv[at + 1:]
+    files = [a for a in argv[1:] if a.startswith("-") and a.endswith(".ipynb") and os.path.isfile(a)]
+    return [a for a in argv if a not in files], files + tail
+
+
+def _class_results_parsers(sub) -> None:
     p = sub.add_parser("report", help="write OUT/report.html (class report) and each student's feedback.html")
     p.add_argument("out", metavar="OUT", help="the --out folder of gdkit grade")
     p.set_defaults(func=_report)
@@ -172,15 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "one is created (default: 'Gradient descent')")
     p.set_defaults(func=_export)
 
-    p = sub.add_parser("check", help="run the public checks on a notebook (what students run)")
-    p.add_argument("notebook", metavar="NOTEBOOK.ipynb")
-    p.set_defaults(func=_check)
-    return parser
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    options, files = split_files(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(options)
+    if files:
+        args.submissions = [*args.submissions, *files]
     return int(args.func(args) or 0)
 
 

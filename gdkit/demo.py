@@ -25,6 +25,7 @@ from pathlib import Path
 import nbformat
 
 from gdkit.autograder.batch import grade_all
+from gdkit.autograder.class_folder import find_submissions
 from gdkit.autograder.results.collect import load_class
 from gdkit.autograder.results.export import write_export
 from gdkit.autograder.results.report import write_report
@@ -181,16 +182,6 @@ def make_class(solution: Path, handout: Path, folder: Path) -> Path:
     return folder
 
 
-def _submissions(folder: Path) -> list:
-    """What to hand grade_all: the batch engineer's finder gives each notebook its student's name and
-    submission id (``gdkit.autograder.class_folder``); without it, the notebook paths."""
-    try:
-        from gdkit.autograder.class_folder import find_submissions
-    except ImportError:
-        return sorted(folder.glob(f"submission_*/{NOTEBOOK_NAME}"), key=lambda p: p.parent.name)
-    return find_submissions([str(folder)])
-
-
 def run_demo(out: Path, write=print) -> int:
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
@@ -227,7 +218,8 @@ def run_demo(out: Path, write=print) -> int:
     grades = out / "grades"
     if grades.is_dir():  # the demo's own output: a fresh class each run, no folder left from an older layout
         shutil.rmtree(grades)
-    grade_all(_submissions(class_dir), grades, jobs=2)
+    # The class folder is read as instructors have it (student names and submission ids from the metadata).
+    grade_all(find_submissions([str(class_dir)]), grades, jobs=2)
     report = write_report(grades)
     exported = write_export(grades, "gradescope", roster=class_dir / "roster.csv")
     for s in load_class(grades):

@@ -11,8 +11,17 @@ from pathlib import Path
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
-def results_json(report, hidden_visibility: str = "after_published") -> dict:
-    """The results.json document for one graded submission (``report`` is a :class:`GradeReport`)."""
+def cells_json(cells) -> list[dict]:
+    """The code cells that did not run cleanly, numbered from 1 as the student sees them."""
+    return [{"cell": c.index + 1, "status": c.status, "error": " ".join(c.error.split())[:300]}
+            for c in cells if c.status != "ok"]
+
+
+def results_json(report, hidden_visibility: str = "after_published", identity: dict | None = None) -> dict:
+    """The results.json document for one graded submission (``report`` is a :class:`GradeReport`).
+
+    ``identity``: who and what was graded (student, student_id, submission, submission_id, fingerprint ...),
+    merged into ``extra_data`` (see the contract in the README's "Grading a class")."""
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}; got {hidden_visibility!r}")
     tests = []
@@ -36,14 +45,24 @@ def results_json(report, hidden_visibility: str = "after_published") -> dict:
         "test_output_format": "md",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"seed": report.seed, "sha256": report.sha256, "gdkit_version": report.version},
+        "extra_data": {
+            **(identity or {}),
+            "status": report.status, "reason": report.reason,
+            "seed": report.seed, "sha256": report.sha256, "gdkit_version": report.version,
+            "cells": cells_json(report.cells),
+            # a class's results carry the time too (Gradescope's have execution_time; a regrade stays identical)
+            **({"seconds": round(report.seconds, 3)} if identity is not None else {}),
+        },
         "tests": tests,
     }
 
 
-def provisional_results(reason: str) -> dict:
+def provisional_results(reason: str, identity: dict | None = None) -> dict:
     """Written before grading starts, so that a grader killed midway still leaves a valid file."""
-    return {"score": 0.0, "output": reason, "output_format": "md", "visibility": "visible", "tests": []}
+    document = {"score": 0.0, "output": reason, "output_format": "md", "visibility": "visible", "tests": []}
+    if identity is not None:
+        document["extra_data"] = {**identity, "status": "not graded", "reason": reason}
+    return document
 
 
 def schema() -> dict:

@@ -12,6 +12,7 @@ import pytest
 
 from gdkit.autograder import batch
 from gdkit.autograder.checks import CONTRACT, points_per_function
+from gdkit.autograder.class_folder import Entry, folder_names
 from gdkit.autograder.results.gradescope import validate
 
 from solutions import WRONG, solution_cells, write_notebook
@@ -52,34 +53,40 @@ def test_grade_exits_0_and_writes_a_valid_results_json_per_submission(graded):
 def test_grades_csv_has_one_column_per_contract_function(graded):
     _, out = graded
     rows = list(csv.reader((out / "grades.csv").read_text().splitlines()))
-    assert rows[0] == ["submission", "score", "max_score", *CONTRACT]
-    table = {row[0]: dict(zip(rows[0][1:], map(float, row[1:]), strict=True)) for row in rows[1:]}
-    assert list(table) == ["alice", "bob", "carol", "alice-2"], "rows in the order given, names unique"
+    assert rows[0] == ["student", "student_id", "submission", "status", "score", "max_score", *CONTRACT, "reason"]
+    table = {(row[0], Path(row[2]).parent.name): dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    assert [key[0] for key in table] == ["alice", "alice", "bob", "carol"], "sorted by student"
+    top = out.parent.name
+    numbers = {key: {k: float(row[k]) for k in ("score", "max_score", *CONTRACT)} for key, row in table.items()}
+    alice, alice_b = numbers[("alice", top)], numbers[("alice", "b")]
+    bob, carol = numbers[("bob", top)], numbers[("carol", top)]
     full = points_per_function()
-    assert table["alice"] == {"score": 20, "max_score": 20, **full}
-    assert table["bob"]["compute_gradients"] < full["compute_gradients"]
-    assert all(table["bob"][fn] == full[fn] for fn in CONTRACT if fn != "compute_gradients")
-    assert table["bob"]["score"] == sum(table["bob"][fn] for fn in CONTRACT)
-    assert table["carol"]["score"] == 0 and table["carol"]["max_score"] == 20
-    assert table["alice-2"]["sigmoid"] < full["sigmoid"]
+    assert alice == {"score": 20, "max_score": 20, **full}
+    assert bob["compute_gradients"] < full["compute_gradients"]
+    assert all(bob[fn] == full[fn] for fn in CONTRACT if fn != "compute_gradients")
+    assert bob["score"] == sum(bob[fn] for fn in CONTRACT)
+    assert carol["score"] == 0 and carol["max_score"] == 20
+    assert table[("carol", top)]["status"] == "not graded"
+    assert "not valid notebook JSON" in table[("carol", top)]["reason"]
+    assert alice_b["sigmoid"] < full["sigmoid"]
 
 
 @pytest.mark.parametrize("args, message", [
-    (["grade", "nowhere.ipynb", "--out", "x"], "no such file: nowhere.ipynb"),
+    (["grade", "nowhere.ipynb", "--out", "x"], "no such file or folder: nowhere.ipynb"),
     (["grade", "--out", "x"], "the following arguments are required"),
     (["grade", __file__, "--out", "x", "-j", "0"], "-j must be at least 1"),
 ])
 def test_grade_usage_errors_exit_non_zero_with_a_message(tmp_path, args, message):
     proc = subprocess.run([sys.executable, "-m", "gdkit.cli", *args], capture_output=True, text=True, timeout=60,
                           cwd=tmp_path)
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert message in proc.stderr, proc.stderr
     assert not (tmp_path / "x").exists()
 
 
 def test_names_stay_unique_whatever_the_stems():
-    paths = [Path("x/a.ipynb"), Path("a-2.ipynb"), Path("y/a.ipynb"), Path("z/a.ipynb")]
-    names = batch.output_names(paths)
+    entries = [Entry(Path(p), Path(p).stem) for p in ("x/a.ipynb", "a-2.ipynb", "y/a.ipynb", "z/a.ipynb")]
+    names = folder_names(entries)
     assert len(set(names)) == len(names) == 4
     assert names[:2] == ["a", "a-2"]
 
@@ -96,11 +103,14 @@ def test_an_internal_error_is_a_zero_with_a_reason_and_the_batch_goes_on(tmp_pat
         return real(path, **kwargs)
 
     monkeypatch.setattr(batch, "grade_notebook", failing)
-    reports = batch.grade_all([unlucky, good], tmp_path / "out", jobs=2)
-    assert [r.score for r in reports] == [0, 20]
+    result = batch.grade_all([unlucky, good], tmp_path / "out", jobs=2)
+    assert {o.folder: (o.status, o.score) for o in result.outcomes} == {"unlucky": ("internal error", 0),
+                                                                        "good": ("graded", 20)}
+    assert not result.ok
     document = json.loads((tmp_path / "out" / "unlucky" / "results.json").read_text())
     validate(document)
     assert "internal error" in document["output"] and "disk full" not in document["output"]
+    assert document["extra_data"]["status"] == "internal error"
     assert "disk full" in (tmp_path / "out" / "unlucky" / "grading.log").read_text()
     assert (tmp_path / "out" / "grades.csv").read_text().count("\n") == 3
 

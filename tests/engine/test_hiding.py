@@ -100,7 +100,7 @@ def test_local_grading_hides_gdkit_other_submissions_and_results(class_folder, s
     attack = LEAK.replace("PATHS", repr([(label, str(path)) for label, path in paths]))
     thief = write_notebook(submissions / "thief.ipynb", solution_cells() + [attack])
 
-    reports = grade_all([thief, other], out)
+    reports = grade_all([thief, other], out).reports
 
     seen = dict(re.findall(r"^LEAK (\w+) (.+)$", reports[0].output, re.M))
     assert seen["control"].startswith("read"), f"the student could not read /etc/hostname: test is void ({seen})"

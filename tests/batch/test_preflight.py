@@ -1,0 +1,41 @@
+"""A broken install stops the batch before anyone is graded (was: the whole class 0/20, exit 0)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gdkit.autograder.executor import sandbox
+
+from solutions import solution_cells, write_notebook
+
+
+def test_an_interpreter_the_grading_user_cannot_run_stops_the_batch_before_grading(tmp_path):
+    if not sandbox.is_root():
+        pytest.fail("the grading user exists only when grading as root (the suite runs as root in CI)")
+    # A working venv for root, in a 0700 folder (like a pyenv Python under /root): the grader runs, the
+    # student user cannot execute its interpreter.
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    venv = Path(sys.prefix)
+    (private / "venv" / "bin").mkdir(parents=True)
+    (private / "venv" / "lib").mkdir()
+    (private / "venv" / "pyvenv.cfg").write_text((venv / "pyvenv.cfg").read_text())
+    os.symlink(os.path.realpath(sys.executable), private / "venv" / "bin" / "python")
+    os.symlink(venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}",
+               private / "venv" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}")
+    os.chmod(private, 0o700)
+    notebooks = [write_notebook(tmp_path / f"{n}.ipynb", solution_cells()) for n in ("max", "noa")]
+    out = tmp_path / "out"
+    proc = subprocess.run([str(private / "venv" / "bin" / "python"), "-m", "gdkit.cli", "grade",
+                           *map(str, notebooks), "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "known-good notebook" in proc.stderr and "nobody was graded" in proc.stderr, proc.stderr
+    assert "did not start" in proc.stderr, "the cause is printed, not only logged"
+    assert "numpy" in proc.stderr, "what the student process said is part of the cause"
+    assert "cli.py" not in proc.stderr and "batch.py" not in proc.stderr, "no traceback of the grader's own"
+    assert not list(out.glob("*/results.json")), "no student got a zero"
