@@ -176,10 +176,12 @@ def grade_notebook(
     cells: list[CellOutcome] = []
     outcomes: list[CheckOutcome] = []
     output = ""
+    marks = [("start", time.monotonic())]  # where one grade's time goes, for grading.log and the benchmark
     try:
         if _ABORTED.is_set():
             raise ExecutorBroken("the batch was interrupted")
         with ExecutorSession(python=python, limits=limits, user=user, private=private) as session:
+            marks.append(("sandbox start", time.monotonic()))
             with _LIVE_LOCK:
                 _LIVE.add(session)
             if _ABORTED.is_set():
@@ -195,11 +197,16 @@ def grade_notebook(
                 except ExecutorBroken:
                     cells.append(CellOutcome(index, "skipped"))
                     break
+            marks.append(("cells", time.monotonic()))
             for check in checks:
                 if _ABORTED.is_set():
                     break
                 outcomes.append(run_check(check, session, seed, log))
             output = session.output()
+            marks.append(("checks", time.monotonic()))
+        marks.append(("clean-up", time.monotonic()))
+        log.append("timing: " + ", ".join(f"{name} {t - marks[i - 1][1]:.3f} s"
+                                          for i, (name, t) in enumerate(marks) if i))
     except ExecutorBroken as exc:  # the student process could not even start: our environment's problem
         log.append(f"executor failed to start: {exc}")
         reason = "the grader could not start Python for your notebook; this is not your fault, ask your instructor"
