@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 import time
 import traceback
@@ -15,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gdkit.autograder.checks import CONTRACT
-from gdkit.autograder.executor import hiding, sandbox
+from gdkit.autograder.executor import sandbox
 from gdkit.autograder.grade import GradeReport, grade_notebook, not_graded_report
 from gdkit.autograder.results.gradescope import provisional_results, results_json, write_atomically
 
@@ -39,13 +40,17 @@ INTERNAL_ERROR = "the grader hit an internal error on this notebook (not your fa
 
 
 def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility: str = "after_published",
-              public_only: bool = False, progress=None) -> list[GradeReport]:
-    """Grade ``paths`` into ``out``; returns the reports in the order given."""
+              public_only: bool = False, progress=None, unsafe: bool = False) -> list[GradeReport]:
+    """Grade ``paths`` into ``out``; returns the reports in the order given.
+
+    Raises :class:`sandbox.SandboxUnavailable` before grading anyone when no sandbox can be made here, unless
+    ``unsafe`` (``--unsafe-no-sandbox``), which grades without one and marks every line of every log.
+    """
+    root = sandbox.is_root()
+    isolation = _isolation(root, unsafe)
+    limits = sandbox.Limits(cpu_cores=len(os.sched_getaffinity(0)) / max(1, jobs))
     out.mkdir(parents=True, exist_ok=True)
     names = output_names(paths)
-    root = sandbox.is_root()
-    # Student code reads none of gdkit, the class's submissions or the results (where the OS allows hiding).
-    private = [*hiding.gdkit_files(), out.resolve(), *sorted({p.resolve().parent for p in paths})]
 
     def one(path: Path, name: str) -> GradeReport:
         folder = out / name
@@ -55,22 +60,44 @@ def grade_all(paths: list[Path], out: Path, *, jobs: int = 1, hidden_visibility:
         try:
             if root:
                 with sandbox.exclusive_user() as user:
-                    report = grade_notebook(path, public_only=public_only, user=user, private=private)
+                    report = grade_notebook(path, public_only=public_only, user=user, isolation=isolation,
+                                            limits=limits)
             else:
-                report = grade_notebook(path, public_only=public_only)
+                report = grade_notebook(path, public_only=public_only, isolation=isolation, limits=limits)
         except Exception:  # a grader bug costs this notebook a zero with a reason, never the batch
             report = not_graded_report(path, INTERNAL_ERROR, started, public_only=public_only,
                                        log=["internal error:", traceback.format_exc()])
         write_atomically(folder / "results.json", results_json(report, hidden_visibility))
-        (folder / "grading.log").write_text(_log_text(report), encoding="utf-8")
+        (folder / "grading.log").write_text(_marked(_log_text(report), unsafe), encoding="utf-8")
         if progress:
-            progress(f"{path}: {report.score:g} / {report.max_score:g} ({report.seconds:.2f} s)")
+            progress(_marked(f"{path}: {report.score:g} / {report.max_score:g} ({report.seconds:.2f} s)", unsafe))
         return report
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         reports = list(pool.map(one, paths, names))
     write_csv(out / "grades.csv", names, reports)
     return reports
+
+
+def _isolation(root: bool, unsafe: bool) -> str:
+    """The sandbox, or with ``unsafe`` the user switch (root) or nothing; refuses when no sandbox works."""
+    if unsafe:
+        return sandbox.USER_SWITCH if root else sandbox.NONE
+    if root:
+        with sandbox.exclusive_user() as user:
+            problem = sandbox.sandbox_problem(sys.executable, user.uid, user.gid)
+    else:
+        problem = sandbox.sandbox_problem(sys.executable)
+    if problem:
+        raise sandbox.SandboxUnavailable(problem)
+    return sandbox.SANDBOX
+
+
+def _marked(text: str, unsafe: bool) -> str:
+    """With ``--unsafe-no-sandbox`` every line says so, so no log is mistaken for a sandboxed run."""
+    if not unsafe:
+        return text
+    return "".join(f"{sandbox.UNSAFE_MARK} {line}" for line in text.splitlines(keepends=True))
 
 
 def _log_text(report: GradeReport) -> str:

@@ -11,13 +11,12 @@ import hashlib
 import html
 import time
 import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gdkit import __version__
 from gdkit.autograder.checks import Check, CheckFailed, Context, all_checks
-from gdkit.autograder.executor.sandbox import Limits, StudentUser
+from gdkit.autograder.executor.sandbox import Limits, SandboxUnavailable, StudentUser
 from gdkit.autograder.executor.session import CellOutcome, ExecutorBroken, ExecutorSession
 from gdkit.autograder.submission import SubmissionError, load_submission
 
@@ -112,12 +111,11 @@ def grade_notebook(
     limits: Limits | None = None,
     user: StudentUser | None = None,
     python: str | None = None,
-    private: Sequence[Path] = (),
+    isolation: str | None = None,
 ) -> GradeReport:
     """Grade one notebook. Never raises for anything the submission does; the report says what happened.
 
-    ``private``: files and folders the student's code must not read, such as the class's other submissions
-    (see :mod:`gdkit.autograder.executor.hiding`).
+    ``isolation``: how the student process is isolated (see :mod:`gdkit.autograder.executor.sandbox`).
     """
     started = time.monotonic()
     checks = all_checks(public_only)
@@ -133,7 +131,7 @@ def grade_notebook(
     outcomes: list[CheckOutcome] = []
     output = ""
     try:
-        with ExecutorSession(python=python, limits=limits, user=user, private=private) as session:
+        with ExecutorSession(python=python, limits=limits, user=user, isolation=isolation) as session:
             log.extend(session.log)
             cells_deadline = time.monotonic() + session.limits.cells_budget
             for index, source in enumerate(submission.cells):
@@ -148,7 +146,7 @@ def grade_notebook(
             for check in checks:
                 outcomes.append(run_check(check, session, seed, log))
             output = session.output()
-    except ExecutorBroken as exc:  # the student process could not even start: our environment's problem
+    except (ExecutorBroken, SandboxUnavailable) as exc:  # the student process could not start: our problem
         log.append(f"executor failed to start: {exc}")
         reason = "the grader could not start Python for your notebook; this is not your fault, ask your instructor"
         outcomes = _not_graded(checks, reason)
