@@ -151,9 +151,27 @@ def _setpriv(user: StudentUser) -> list[str]:
 
 
 def _bwrap(info_fd: int, mounts: Sequence[str]) -> list[str]:
-    return [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+    # --as-pid-1: our INIT is the namespace's init (bubblewrap's own ends the namespace when the first
+    # process exits, and the runtime's fork chain may let its first process exit).
+    return [shutil.which("bwrap") or "bwrap", "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session",
             "--uid", str(allowlist.UID), "--gid", str(allowlist.GID), "--cap-drop", "ALL",
             "--hostname", "notebook", "--info-fd", str(info_fd), *mounts, "--"]
+
+
+# The sandbox's init (pid 1): starts the runtime with the argv it was given, lets go of the pipes (the grader
+# sees end-of-stream when every runtime process is gone), then reaps orphans until the grader kills it.
+# Processes inside cannot signal their namespace's init, so nothing of the student can end it early.
+INIT = ("import os, sys, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.execv(sys.executable, [sys.executable, '-I', *sys.argv[1:]])\n"
+        "for fd in sys.argv[2:]:\n"
+        "    os.close(int(fd))\n"
+        "while True:\n"
+        "    try:\n"
+        "        os.wait()\n"
+        "    except ChildProcessError:\n"
+        "        time.sleep(1)\n")
 
 
 def _join_cgroup(procs_files: Sequence[Path]) -> list[str]:
@@ -174,6 +192,8 @@ def command(mode: str, python: str, runtime: Path, fds: tuple[int, int], limits:
     argv += _prlimit(limits)
     if mode == SANDBOX:
         argv += (_setpriv(user) if user is not None else []) + _bwrap(info_fd, mounts)
+        argv += [python, "-I", "-S", "-c", INIT]
+        return argv + [str(runtime), str(fds[0]), str(fds[1])]
     elif mode == USER_SWITCH:
         if user is None:
             raise ValueError("the user-switch mode needs a student user (root)")
