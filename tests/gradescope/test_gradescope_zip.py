@@ -130,6 +130,7 @@ def test_solution_scores_full_marks(gradescope, tmp_path):
     assert run.doc["stdout_visibility"] == "hidden"
     assert {t["visibility"] for t in run.doc["tests"]} == {"visible", "after_published"}
     assert f"student code runs as user {STUDENT}" in run.stdout
+    assert "sandbox: bubblewrap" in run.stdout, run.stdout  # this machine allows namespaces
 
 
 def test_wrong_gradient_loses_exactly_its_checks(gradescope, tmp_path, student_user):
