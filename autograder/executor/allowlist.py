@@ -57,14 +57,20 @@ def prepare(workdir: Path, user_name: str = "student") -> tuple[Path, Path, Path
     (etc / "passwd").write_text(f"{user_name}:x:{UID}:{GID}::{HOME}:/usr/sbin/nologin\n"
                                 "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n")
     (etc / "group").write_text(f"{user_name}:x:{GID}:\nnogroup:x:65534:\n")
-    for path in (workdir, mask, etc, *mask.iterdir(), *etc.iterdir()):
+    for path in (workdir, etc, *mask.iterdir(), *etc.iterdir()):
         path.chmod(0o755 if path.is_dir() else 0o644)
+    mask.chmod(0o711)  # importable (its __init__ raises), not listable: student code sees no file name there
     return run, mask, etc
 
 
 def mounts(python: str, run: Path, mask: Path, etc: Path) -> list[str]:
     """bubblewrap arguments building the student's filesystem (see the module's docstring)."""
-    args = ["--ro-bind", "/usr", "/usr"]
+    # The private folders first: binds made after them may lie below (a venv under /tmp stays visible).
+    size = str(TMPFS_MB * 1024 * 1024)
+    args = ["--proc", "/proc", "--dev", "/dev"]
+    for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
+        args += ["--perms", "1777", "--size", size, "--tmpfs", tmp]
+    args += ["--ro-bind", "/usr", "/usr"]
     for name in TOP_LEVEL:
         path = Path("/") / name
         if path.is_symlink():
@@ -86,9 +92,5 @@ def mounts(python: str, run: Path, mask: Path, etc: Path) -> list[str]:
         if os.path.exists(name):
             args += ["--ro-bind", name, name]
     args += ["--ro-bind", str(etc / "passwd"), "/etc/passwd", "--ro-bind", str(etc / "group"), "/etc/group"]
-    size = str(TMPFS_MB * 1024 * 1024)
-    args += ["--proc", "/proc", "--dev", "/dev"]
-    for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
-        args += ["--perms", "1777", "--size", size, "--tmpfs", tmp]
     args += ["--bind", str(run), str(HOME), "--chdir", str(HOME)]
     return args
