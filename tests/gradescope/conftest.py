@@ -77,7 +77,7 @@ class Gradescope:
         return self.root / "results" / "results.json"
 
     def run(self, files: dict[str, str | bytes], metadata: dict | None = None, results_mode: int = 0o755,
-            path: str | None = None) -> Run:
+            env_path: str | None = None) -> Run:
         """A fresh submission: place ``files`` in submission/, run /autograder/run_autograder as root."""
         for name in ("submission", "results"):
             shutil.rmtree(self.root / name, ignore_errors=True)
@@ -96,8 +96,8 @@ class Gradescope:
             else:
                 path.write_text(content, encoding="utf-8")
         env = {**os.environ, "AUTOGRADER_ROOT": str(self.root), "GDKIT_VENV": str(self.venv), "GDKIT_STUDENT": STUDENT}
-        if path is not None:  # a container without some tool (bubblewrap)
-            env["PATH"] = path
+        if env_path is not None:  # a container without some tool (bubblewrap)
+            env["PATH"] = env_path
         started = time.monotonic()
         proc = subprocess.run([str(self.root / "run_autograder")], cwd=self.root, env=env, capture_output=True,
                               text=True, timeout=600, stdin=subprocess.DEVNULL)

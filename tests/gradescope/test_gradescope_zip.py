@@ -142,7 +142,7 @@ def test_without_bubblewrap_the_user_switch_grades_and_the_log_says_so(gradescop
         found = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
         if found:
             (tools / tool).symlink_to(found)
-    run = gradescope.run({"hw.ipynb": notebook_bytes(tmp_path, solution_cells())}, metadata(1009), path=str(tools))
+    run = gradescope.run({"hw.ipynb": notebook_bytes(tmp_path, solution_cells())}, metadata(1009), env_path=str(tools))
     assert run.doc["score"] == FULL
     assert "bubblewrap (bwrap) is not installed" in run.stdout and "mode user-switch" in run.stdout, run.stdout
     assert "gdkit's files are protected by being root-only" in run.stdout
