@@ -99,8 +99,9 @@ MAX_USERS = 64
 def exclusive_user() -> Iterator[StudentUser]:
     """A student user no other grading run on this machine is using, for as long as the context lasts.
 
-    Clean-up kills every process of the user, so two runs (threads of ``-j``, or two ``gdkit grade`` at once)
-    must never share one: each takes the first of gdkit-student, gdkit-student1, ... whose lock is free.
+    A fixed pool, reused, as few users as slots: each run (a thread of ``-j``, or another ``gdkit grade``) takes
+    the first of gdkit-student, gdkit-student1, ... whose lock is free. Users are not shared between slots at
+    once, so one submission cannot signal another even in the user-switch fallback (clean-up by ``kill -1``).
     """
     LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
     for k in range(MAX_USERS):
@@ -218,7 +219,7 @@ def sandbox_problem(python: str, uid: int | None = None, gid: int | None = None)
         argv = (_setpriv(user) if user else []) + [
             bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--uid", str(allowlist.UID),
             "--gid", str(allowlist.GID), "--cap-drop", "ALL", *allowlist.mounts(python, run, mask, etc), "--",
-            python, "-I", "-c", "pass"]
+            python, "-I", "-S", "-c", "pass"]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as exc:
