@@ -4,7 +4,8 @@ Visible, read-only: /usr (and /bin, /lib ... as the host has them: symlinks into
 interpreter's installation and its venv (symlinks resolved: a venv's ``bin/python`` points at the base
 interpreter), a few /etc files the C library reads, and synthesized /etc/passwd and /etc/group naming the
 sandbox user. Private and empty, size-capped: /tmp, /var/tmp, /dev/shm. A minimal /dev, the sandbox's own
-/proc. Writable: only the run folder, mounted at :data:`HOME`. Nothing else of the machine exists inside:
+/proc. Writable: these and :data:`HOME`, a capped tmpfs holding a read-only copy of the runtime (nothing the
+student writes reaches the machine's disks). Nothing else of the machine exists inside:
 no home folders, /root, /srv, /opt, /mnt, checkouts, other submissions, results.
 
 gdkit itself is masked wherever the student's interpreter could import it from (a wheel installed in the
@@ -20,6 +21,7 @@ from pathlib import Path
 HOME = Path("/home/student")  # the run folder, as student code sees it
 UID = GID = 1000  # the sandbox user, as student code sees it
 TMPFS_MB = 64  # each of /tmp, /var/tmp, /dev/shm; counted against the submission's memory cgroup
+HOME_MB = 256  # the home folder (matplotlib's cache, the student's own files)
 ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/nsswitch.conf", "/etc/hosts", "/etc/fonts")
 TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 MASK_SOURCE = 'raise ImportError("gdkit is not available to the code being graded")\n'
@@ -92,5 +94,8 @@ def mounts(python: str, run: Path, mask: Path, etc: Path) -> list[str]:
         if os.path.exists(name):
             args += ["--ro-bind", name, name]
     args += ["--ro-bind", str(etc / "passwd"), "/etc/passwd", "--ro-bind", str(etc / "group"), "/etc/group"]
-    args += ["--bind", str(run), str(HOME), "--chdir", str(HOME)]
+    # The home folder too is a capped tmpfs, so nothing the student writes reaches the machine's disks; the
+    # runtime is mounted into it read-only.
+    args += ["--perms", "1777", "--size", str(HOME_MB * 1024 * 1024), "--tmpfs", str(HOME),
+             "--ro-bind", str(run / "runtime.py"), str(HOME / "runtime.py"), "--chdir", str(HOME)]
     return args

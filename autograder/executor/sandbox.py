@@ -212,6 +212,7 @@ def sandbox_problem(python: str, uid: int | None = None, gid: int | None = None)
         return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
     with tempfile.TemporaryDirectory(prefix="gdkit-probe-") as tmp:
         run, mask, etc = allowlist.prepare(Path(tmp))
+        (run / "runtime.py").write_text("")
         os.chmod(tmp, 0o755)
         user = StudentUser("probe", uid, gid) if uid is not None and gid is not None else None
         if user is not None:

@@ -172,6 +172,15 @@ for folder in ("/tmp", "/var/tmp", "/dev/shm"):
         print("SEEN wrote", folder)
     except OSError as exc:
         print("SEEN write_failed", folder, exc)
+written = 0
+try:  # finding 4: filling the disk; its home is a capped tmpfs of its own
+    for i in range(40):
+        with open(f"{os.path.expanduser('~')}/fill{i}", "wb") as f:
+            f.write(b"x" * 15_000_000)
+        written += 15
+    print("SEEN home_full no", written)
+except OSError as exc:
+    print("SEEN home_full", exc.errno, written)
 libc = ctypes.CDLL(None, use_errno=True)
 shmid = libc.shmget(KEY, 4096, 0o1666)  # IPC_CREAT | 0666
 print("SEEN shmget", shmid)
@@ -224,6 +233,7 @@ def test_nothing_of_a_submission_survives_it(public_folder, student_user):
 
     got = seen(reports[0])
     assert "wrote" in got and int(got["shmget"]) >= 0, got  # positive control: it did leave things
+    assert got["home_full"].split()[0] == "28", got  # ENOSPC in its own capped home, not on the machine's disk
     assert _sleepers(sleep) == [], "a process of the submission outlived its grading"
     assert key not in _shm_keys(), "a System V shared memory segment outlived the submission"
     for folder in ("/tmp", "/var/tmp", "/dev/shm"):

@@ -89,6 +89,7 @@ def test_importing_the_reference_scores_what_the_empty_hand_out_scores(folder):
     assert score_of(folder / "out", "cheat") == score_of(folder / "out", "handout"), done.stderr
     log = (folder / "out" / "cheat" / "grading.log").read_text()
     assert "sandbox: bubblewrap" in log and "not root" in log, log[:2000]
+    assert "no cgroup for this submission: not root" in log, log[:2000]  # the rlimits apply, and it says so
 
 
 def test_a_background_process_cannot_forge_results_after_grading(folder):
