@@ -243,8 +243,8 @@ def test_nothing_of_a_submission_survives_it(public_folder, student_user):
 
 SPIN = '''
 import os, time
-# Spinners in sessions of their own, left running for 15 s while the notebook sleeps and the other slot grades.
-end = time.time() + 15
+# Spinners in sessions of their own, left running for 8 s while the notebook sleeps and the other slot grades.
+end = time.time() + 8
 for _ in range(200):
     if os.fork() == 0:
         os.setsid()
@@ -257,7 +257,7 @@ for _ in range(200):
 def test_a_notebook_cannot_starve_another_slot(public_folder, student_user):
     """Finding 3: spinners in one slot of a -j 2 batch; the honest notebook in the other slot gets full marks."""
     spinner = write_notebook(public_folder / "spinner.ipynb",
-                             [HEADER, SPIN, "time.sleep(15)"] + solution_cells()[1:])
+                             [HEADER, SPIN, "time.sleep(8)"] + solution_cells()[1:])
     honest = write_notebook(public_folder / "honest.ipynb", solution_cells())
     reports = grade_all([spinner, honest], public_folder / "out", jobs=2)
     assert reports[1].score == reports[1].max_score, [o.message for o in reports[1].outcomes if not o.passed]
