@@ -204,9 +204,28 @@ def command(mode: str, python: str, runtime: Path, fds: tuple[int, int], limits:
     return argv + [python, "-I", str(runtime), str(fds[0]), str(fds[1])]
 
 
-@functools.cache
+_SANDBOX_WORKS: set[tuple[str, int | None, int | None]] = set()
+
+
 def sandbox_problem(python: str, uid: int | None = None, gid: int | None = None) -> str | None:
-    """None if the sandbox works here for ``python`` (run as ``uid`` when root), else what is wrong and the fix."""
+    """None if the sandbox works here for ``python`` (run as ``uid`` when root), else what is wrong and the fix.
+
+    A success is remembered for the process; a failure is tried once more and never remembered, so a moment
+    of overload (fork failing) does not turn the sandbox off for the rest of a batch.
+    """
+    key = (python, uid, gid)
+    if key in _SANDBOX_WORKS:
+        return None
+    problem = _probe(python, uid, gid)
+    if problem is not None and shutil.which("bwrap") is not None:
+        time.sleep(0.5)
+        problem = _probe(python, uid, gid)
+    if problem is None:
+        _SANDBOX_WORKS.add(key)
+    return problem
+
+
+def _probe(python: str, uid: int | None, gid: int | None) -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
