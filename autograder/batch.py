@@ -18,6 +18,7 @@ import errno
 import hashlib
 import io
 import json
+import os
 import signal
 import sys
 import threading
@@ -32,7 +33,7 @@ from gdkit import __version__
 from gdkit.autograder import grade as grading
 from gdkit.autograder.checks import CONTRACT, assignment_fingerprint, points_per_function
 from gdkit.autograder.class_folder import Entry, folder_names
-from gdkit.autograder.executor import hiding, sandbox
+from gdkit.autograder.executor import sandbox
 from gdkit.autograder.grade import (
     GRADED,
     INTERNAL_ERROR,
@@ -99,21 +100,59 @@ class BatchResult:
 
 # -- grading one notebook (the only place that knows how a submission is isolated) ---------------------------
 
-def grade_in_sandbox(path: Path, *, private: Sequence[Path], submission_id: str | None = None,
+@dataclass(frozen=True)
+class Sandboxing:
+    """How every notebook of a batch is isolated, the preflight's included."""
+
+    isolation: str  # sandbox.SANDBOX, or with --unsafe-no-sandbox USER_SWITCH (root) / NONE
+    limits: sandbox.Limits
+    unsafe: bool = False
+
+
+def sandboxing(jobs: int, unsafe: bool = False, python: str | None = None) -> Sandboxing:
+    """The sandbox for a batch of ``jobs`` slots (each its share of the cores); raises
+    :class:`sandbox.SandboxUnavailable` when none can be made here and ``unsafe`` was not asked for."""
+    limits = sandbox.Limits(cpu_cores=len(os.sched_getaffinity(0)) / max(1, jobs))
+    return Sandboxing(_isolation(sandbox.is_root(), unsafe, python or sys.executable), limits, unsafe)
+
+
+def _isolation(root: bool, unsafe: bool, python: str) -> str:
+    """The sandbox, or with ``unsafe`` the user switch (root) or nothing; refuses when no sandbox works."""
+    if unsafe:
+        return sandbox.USER_SWITCH if root else sandbox.NONE
+    if root:
+        with sandbox.exclusive_user() as user:
+            problem = sandbox.sandbox_problem(python, user.uid, user.gid)
+    else:
+        problem = sandbox.sandbox_problem(python)
+    if problem:
+        raise sandbox.SandboxUnavailable(problem)
+    return sandbox.SANDBOX
+
+
+def _marked(text: str, unsafe: bool) -> str:
+    """With ``--unsafe-no-sandbox`` every line says so, so no log is mistaken for a sandboxed run."""
+    if not unsafe:
+        return text
+    return "".join(f"{sandbox.UNSAFE_MARK} {line}" for line in text.splitlines(keepends=True))
+
+
+def grade_in_sandbox(path: Path, *, how: Sandboxing, submission_id: str | None = None,
                      public_only: bool = False, python: str | None = None) -> GradeReport:
     """Grade one notebook in its own sandbox: a student user of its own when root, the current user else."""
     if sandbox.is_root():
         with sandbox.exclusive_user() as user:
             return grade_notebook(path, public_only=public_only, submission_id=submission_id, user=user,
-                                  python=python, private=private)
-    return grade_notebook(path, public_only=public_only, submission_id=submission_id, python=python)
+                                  python=python, isolation=how.isolation, limits=how.limits)
+    return grade_notebook(path, public_only=public_only, submission_id=submission_id, python=python,
+                          isolation=how.isolation, limits=how.limits)
 
 
 # -- the batch ---------------------------------------------------------------------------------------------------
 
 def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
               hidden_visibility: str = "after_published", public_only: bool = False, force: bool = False,
-              python: str | None = None, preflight: bool = True,
+              python: str | None = None, preflight: bool = True, unsafe: bool = False,
               progress: Callable[[dict], None] | None = None) -> BatchResult:
     """Grade ``submissions`` into ``out`` (see the module's docstring); ``progress`` gets a dict
     (done, total, running: {folder: seconds}) about every POLL seconds and after each notebook."""
@@ -123,8 +162,9 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
     out.mkdir(parents=True, exist_ok=True)
     names = assign_folders(entries, out)
     fingerprint = f"{__version__}+{assignment_fingerprint()}"
-    # Student code reads none of gdkit, the class's submissions or the results (where the OS allows hiding).
-    private = [*hiding.gdkit_files(), out.resolve(), *sorted({e.private_folder.resolve() for e in entries})]
+    # Student code sees none of gdkit, the class's submissions or the results: the sandbox's filesystem is an
+    # allow-list (autograder/executor/allowlist.py).
+    how = sandboxing(jobs, unsafe, python)
     result = BatchResult()
     stop = threading.Event()
     grading.reset_abort()
@@ -148,7 +188,7 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
         report_progress()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             if todo and preflight:
-                check = pool.submit(grade_in_sandbox, KNOWN_GOOD, private=private, python=python)
+                check = pool.submit(grade_in_sandbox, KNOWN_GOOD, how=how, python=python)
                 _wait_all([check], stop, report_progress)
                 if stop.is_set():
                     result.interrupted = True
@@ -167,7 +207,7 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                 running[name] = time.monotonic()
                 try:
                     return _grade_and_write(entry, out / name, name, fingerprint, hidden_visibility,
-                                            public_only, python, private, stop)
+                                            public_only, python, how, stop)
                 finally:
                     running.pop(name, None)
 
@@ -219,7 +259,7 @@ def _wait_all(futures: list[Future], stop: threading.Event, tick: Callable[[], N
 
 
 def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, visibility: str, public_only: bool,
-                     python: str | None, private: list[Path], stop: threading.Event) -> Outcome | None:
+                     python: str | None, how: Sandboxing, stop: threading.Event) -> Outcome | None:
     identity = {**entry.identity(), "source": entry.key, "fingerprint": fingerprint,
                 "hidden_visibility": visibility}
     previous = _read_results(folder / "results.json")
@@ -232,7 +272,7 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
         if entry.problem:
             report = not_graded_report(entry.path, entry.problem, started, public_only=public_only)
         else:
-            report = grade_in_sandbox(entry.path, private=private, submission_id=entry.submission_id,
+            report = grade_in_sandbox(entry.path, how=how, submission_id=entry.submission_id,
                                       public_only=public_only, python=python)
         document = results_json(report, visibility, identity)
     except Exception as exc:  # a grader bug costs this notebook a zero with a reason, never the batch
@@ -248,7 +288,7 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
         guarded_write(folder / "results.json", previous or provisional_results(INTERRUPTED, identity))
         return None
     error = guarded_write(folder / "results.json", document)
-    log_error = _guarded_text(folder / "grading.log", _log_text(entry, report))
+    log_error = _guarded_text(folder / "grading.log", _marked(_log_text(entry, report), how.unsafe))
     if error:
         return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error, report=report)
     return Outcome(entry, name, report.status, report.score, report.reason,

@@ -13,14 +13,12 @@ import re
 import threading
 import time
 import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gdkit import __version__
 from gdkit.autograder.checks import Check, CheckFailed, Context, all_checks
-from gdkit.autograder.executor import sandbox
-from gdkit.autograder.executor.sandbox import Limits, StudentUser
+from gdkit.autograder.executor.sandbox import Limits, SandboxUnavailable, StudentUser
 from gdkit.autograder.executor.session import CellOutcome, ExecutorBroken, ExecutorSession
 from gdkit.autograder.submission import SubmissionError, load_submission
 
@@ -142,9 +140,7 @@ def abort_all() -> None:
     with _LIVE_LOCK:
         live = list(_LIVE)
     for session in live:
-        proc = getattr(session, "proc", None)
-        if proc is not None:
-            sandbox.kill_everything(session.user, proc.pid, wait=2.0)
+        session.kill(wait=2.0)
 
 
 def grade_notebook(
@@ -156,12 +152,11 @@ def grade_notebook(
     limits: Limits | None = None,
     user: StudentUser | None = None,
     python: str | None = None,
-    private: Sequence[Path] = (),
+    isolation: str | None = None,
 ) -> GradeReport:
     """Grade one notebook. Never raises for anything the submission does; the report says what happened.
 
-    ``private``: files and folders the student's code must not read, such as the class's other submissions
-    (see :mod:`gdkit.autograder.executor.hiding`).
+    ``isolation``: how the student process is isolated (see :mod:`gdkit.autograder.executor.sandbox`).
     """
     started = time.monotonic()
     checks = all_checks(public_only)
@@ -180,7 +175,7 @@ def grade_notebook(
     try:
         if _ABORTED.is_set():
             raise ExecutorBroken("the batch was interrupted")
-        with ExecutorSession(python=python, limits=limits, user=user, private=private) as session:
+        with ExecutorSession(python=python, limits=limits, user=user, isolation=isolation) as session:
             marks.append(("sandbox start", time.monotonic()))
             with _LIVE_LOCK:
                 _LIVE.add(session)
@@ -207,7 +202,7 @@ def grade_notebook(
         marks.append(("clean-up", time.monotonic()))
         log.append("timing: " + ", ".join(f"{name} {t - marks[i - 1][1]:.3f} s"
                                           for i, (name, t) in enumerate(marks) if i))
-    except ExecutorBroken as exc:  # the student process could not even start: our environment's problem
+    except (ExecutorBroken, SandboxUnavailable) as exc:  # the student process could not start: our problem
         log.append(f"executor failed to start: {exc}")
         reason = "the grader could not start Python for your notebook; this is not your fault, ask your instructor"
         return not_graded_report(path, reason, started, public_only=public_only, log=log, status=INTERNAL_ERROR,

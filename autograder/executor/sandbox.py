@@ -1,10 +1,20 @@
-"""How the student process is started: which user, which OS limits, which environment.
+"""How the student process is started and ended: the sandbox, the user, the OS limits, the environment.
 
-Running as root, the runtime runs as an unprivileged user (``setpriv``), with rlimits (``prlimit``), without
-network where the kernel allows a new network namespace (``unshare -n``), in its own session, with a
-scrubbed environment and stdin closed. Not root (a student's laptop), the same command runs without the user
-switch and the network namespace, and the log says so. The rlimits are applied by ``prlimit`` rather than a
-``preexec_fn`` so that several submissions can be graded from threads safely.
+Three isolation modes, chosen by the caller (see :func:`choose`):
+
+- ``sandbox``: bubblewrap (Debian's ``bubblewrap``, Flatpak's sandbox) gives the process fresh user, mount,
+  PID, IPC, network, UTS and cgroup namespaces, no capabilities, no new privileges, a new session, and the
+  allow-list filesystem of :mod:`.allowlist`. Run as root, bubblewrap itself runs as an unprivileged pool
+  user (``setpriv``), so the sandbox's processes are that user outside too; not root, it runs as the
+  current user through unprivileged user namespaces. Clean-up kills the namespace's init from outside it:
+  the kernel then kills every process of the namespace, and nothing inside can see or reach the grader.
+- ``user-switch`` (Gradescope's Docker, which forbids namespaces): today's fallback, the unprivileged user
+  with rlimits, the grader's files root-only (``setup.sh``), clean-up by ``kill -1`` as that user.
+- ``none``: the current user, rlimits only. Only for ``gdkit check`` on one's own notebook and for an
+  explicit ``--unsafe-no-sandbox``.
+
+rlimits are applied by ``prlimit`` rather than a ``preexec_fn`` so that submissions can be graded from
+threads safely; a cgroup (:mod:`.cgroups`) is joined by a one-line shell wrapper for the same reason.
 """
 
 from __future__ import annotations
@@ -13,35 +23,46 @@ import contextlib
 import ctypes
 import fcntl
 import functools
+import json
 import os
 import pwd
+import select
+import shlex
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gdkit.autograder.executor import hiding
+from gdkit.autograder.executor import allowlist
 
 DEFAULT_USER = "gdkit-student"
 PR_SET_CHILD_SUBREAPER = 36
+SANDBOX, USER_SWITCH, NONE = "sandbox", "user-switch", "none"
+UNSAFE_MARK = "UNSAFE (--unsafe-no-sandbox: student code ran without a sandbox):"
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`, Fedora: `dnf install "
+                "bubblewrap`, Arch: `pacman -S bubblewrap`), or on macOS/Windows grade in a Linux VM; "
+                "`--unsafe-no-sandbox` grades without any isolation (only for notebooks you trust)")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """OS and wall-clock limits for one submission's student process (and each process it forks)."""
+    """OS, cgroup and time limits for one submission's student process (and each process it forks)."""
 
     memory_mb: int = 1024  # address space per process; numpy needs >= ~512 with one BLAS thread
     cpu_seconds: int = 120  # CPU time per process
     file_size_mb: int = 16
     open_files: int = 64
-    processes: int = 256  # per uid: the fork chain holds one process per cell
-    cell_timeout: float = 30.0  # wall clock per notebook cell
+    processes: int = 256  # per uid (rlimit) and per submission (cgroup)
+    cell_timeout: float = 30.0  # CPU time per notebook cell (wall clock without a cgroup), see cpuclock
     cells_budget: float = 150.0  # wall clock for all cells: many hanging cells stay under Gradescope's 10 min
-    probe_timeout: float = 10.0  # wall clock per probe batch (one check's calls)
+    probe_timeout: float = 10.0  # CPU time per probe batch (one check's calls), see cpuclock
     output_cap: int = 64 * 1024  # bytes of the student's stdout kept for the log
+    cpu_cores: float | None = None  # the submission's share of the cores (cgroup); None: all of them
+    group_memory_mb: int = 2048  # all of the submission's processes and its tmpfs together (cgroup)
 
 
 @dataclass(frozen=True)
@@ -53,8 +74,6 @@ class StudentUser:
 
 def is_root() -> bool:
     return os.geteuid() == 0
-
-
 def ensure_user(name: str = DEFAULT_USER) -> StudentUser:
     """The unprivileged user student code runs as; created (system user, no home, no shell) if missing."""
     try:
@@ -80,8 +99,9 @@ MAX_USERS = 64
 def exclusive_user() -> Iterator[StudentUser]:
     """A student user no other grading run on this machine is using, for as long as the context lasts.
 
-    Clean-up kills every process of the user, so two runs (threads of ``-j``, or two ``gdkit grade`` at once)
-    must never share one: each takes the first of gdkit-student, gdkit-student1, ... whose lock is free.
+    A fixed pool, reused, as few users as slots: each run (a thread of ``-j``, or another ``gdkit grade``) takes
+    the first of gdkit-student, gdkit-student1, ... whose lock is free. Users are not shared between slots at
+    once, so one submission cannot signal another even in the user-switch fallback (clean-up by ``kill -1``).
     """
     LOCK_DIR.mkdir(mode=0o700, exist_ok=True)
     for k in range(MAX_USERS):
@@ -112,15 +132,9 @@ def network_namespace_available() -> bool:
         return False
 
 
-def command(python: str, runtime: Path, fds: tuple[int, int], limits: Limits,
-            user: StudentUser | None, hidden: Sequence[Path] = ()) -> list[str]:
-    """The argv that starts the runtime under the limits (and the user switch when ``user`` is given).
-
-    ``hidden``: paths covered by empty mounts in a new mount namespace (see :mod:`.hiding`); only with ``user``,
-    since the mounts are made as root before the switch.
-    """
+def _prlimit(limits: Limits) -> list[str]:
     mb = 1024 * 1024
-    argv = [
+    return [
         shutil.which("prlimit") or "prlimit",
         f"--as={limits.memory_mb * mb}",
         f"--cpu={limits.cpu_seconds}",
@@ -130,19 +144,125 @@ def command(python: str, runtime: Path, fds: tuple[int, int], limits: Limits,
         "--core=0",
         "--",
     ]
-    if user is not None:
-        namespaces = (["-n"] if network_namespace_available() else []) + (["-m", "--propagation", "private"]
-                                                                         if hidden else [])
-        if namespaces:
-            argv += [shutil.which("unshare") or "unshare", *namespaces, "--"]
-        if hidden:
-            argv += ["/bin/sh", "-c", hiding.mount_script(list(hidden)), "gdkit-hide"]
-        argv += [
-            shutil.which("setpriv") or "setpriv",
-            f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups",
-            "--inh-caps=-all", "--no-new-privs", "--pdeathsig=KILL", "--",
-        ]
+
+
+def _setpriv(user: StudentUser) -> list[str]:
+    return [shutil.which("setpriv") or "setpriv", f"--reuid={user.uid}", f"--regid={user.gid}",
+            "--clear-groups", "--inh-caps=-all", "--no-new-privs", "--pdeathsig=KILL", "--"]
+
+
+def _bwrap(info_fd: int, mounts: Sequence[str]) -> list[str]:
+    # --as-pid-1: our INIT is the namespace's init (bubblewrap's own ends the namespace when the first
+    # process exits, and the runtime's fork chain may let its first process exit).
+    return [shutil.which("bwrap") or "bwrap", "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session",
+            "--uid", str(allowlist.UID), "--gid", str(allowlist.GID), "--cap-drop", "ALL",
+            "--hostname", "notebook", "--info-fd", str(info_fd), *mounts, "--"]
+
+
+# The sandbox's init (pid 1): starts the runtime with the argv it was given, lets go of the pipes (the grader
+# sees end-of-stream when every runtime process is gone), then reaps orphans until the grader kills it.
+# Processes inside cannot signal their namespace's init, so nothing of the student can end it early.
+INIT = ("import os, sys, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.execv(sys.executable, [sys.executable, '-I', *sys.argv[1:]])\n"
+        "for fd in sys.argv[2:]:\n"
+        "    os.close(int(fd))\n"
+        "while True:\n"
+        "    try:\n"
+        "        os.wait()\n"
+        "    except ChildProcessError:\n"
+        "        time.sleep(1)\n")
+
+
+def _join_cgroup(procs_files: Sequence[Path]) -> list[str]:
+    """A shell that moves itself into the cgroup, then execs the rest: everything after starts inside it."""
+    writes = "".join(f"echo $$ > {shlex.quote(str(f))} && " for f in procs_files)
+    return ["/bin/sh", "-c", writes + 'exec "$@"', "gdkit-cgroup"]
+
+
+def command(mode: str, python: str, runtime: Path, fds: tuple[int, int], limits: Limits,
+            user: StudentUser | None, *, mounts: Sequence[str] = (), info_fd: int = -1,
+            cgroup_procs: Sequence[Path] = ()) -> list[str]:
+    """The argv that starts the runtime in ``mode`` (see the module docstring).
+
+    ``runtime`` is the path as the student process sees it; ``mounts`` and ``info_fd`` are bubblewrap's
+    (sandbox mode); ``cgroup_procs`` the cgroup files to join first (root only).
+    """
+    argv = _join_cgroup(cgroup_procs) if cgroup_procs else []
+    argv += _prlimit(limits)
+    if mode == SANDBOX:
+        argv += (_setpriv(user) if user is not None else []) + _bwrap(info_fd, mounts)
+        argv += [python, "-I", "-S", "-c", INIT]
+        return argv + [str(runtime), str(fds[0]), str(fds[1])]
+    elif mode == USER_SWITCH:
+        if user is None:
+            raise ValueError("the user-switch mode needs a student user (root)")
+        if network_namespace_available():
+            argv += [shutil.which("unshare") or "unshare", "-n", "--"]
+        argv += _setpriv(user)
     return argv + [python, "-I", str(runtime), str(fds[0]), str(fds[1])]
+
+
+_SANDBOX_WORKS: set[tuple[str, int | None, int | None]] = set()
+
+
+def sandbox_problem(python: str, uid: int | None = None, gid: int | None = None) -> str | None:
+    """None if the sandbox works here for ``python`` (run as ``uid`` when root), else what is wrong and the fix.
+
+    A success is remembered for the process; a failure is tried once more and never remembered, so a moment
+    of overload (fork failing) does not turn the sandbox off for the rest of a batch.
+    """
+    key = (python, uid, gid)
+    if key in _SANDBOX_WORKS:
+        return None
+    problem = _probe(python, uid, gid)
+    if problem is not None and shutil.which("bwrap") is not None:
+        time.sleep(0.5)
+        problem = _probe(python, uid, gid)
+    if problem is None:
+        _SANDBOX_WORKS.add(key)
+    return problem
+
+
+def _probe(python: str, uid: int | None, gid: int | None) -> str | None:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+    with tempfile.TemporaryDirectory(prefix="gdkit-probe-") as tmp:
+        run, mask, etc = allowlist.prepare(Path(tmp))
+        (run / "runtime.py").write_text("")
+        os.chmod(tmp, 0o755)
+        user = StudentUser("probe", uid, gid) if uid is not None and gid is not None else None
+        if user is not None:
+            os.chown(run, uid, gid)
+        argv = (_setpriv(user) if user else []) + [
+            bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--uid", str(allowlist.UID),
+            "--gid", str(allowlist.GID), "--cap-drop", "ALL", *allowlist.mounts(python, run, mask, etc), "--",
+            python, "-I", "-S", "-c", "pass"]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"bubblewrap could not run ({exc}): {INSTALL_HINT}"
+    if done.returncode != 0:
+        return (f"bubblewrap cannot create a sandbox here ({done.stderr.strip()[-300:]}); unprivileged user "
+                "namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1, or the container forbids "
+                f"them): {INSTALL_HINT}")
+    return None
+
+
+def choose(python: str, user: StudentUser | None, *, fallback: str | None) -> tuple[str, str]:
+    """(mode, log line): the sandbox when it works, else ``fallback`` (None: the sandbox or nothing, raising)."""
+    problem = sandbox_problem(python, *((user.uid, user.gid) if user else (None, None)))
+    if problem is None:
+        return SANDBOX, "sandbox: bubblewrap (user, mount, PID, IPC, network, UTS, cgroup namespaces)"
+    if fallback is None:
+        raise SandboxUnavailable(problem)
+    return fallback, f"no sandbox ({problem}); running in mode {fallback}"
+
+
+class SandboxUnavailable(Exception):
+    """No sandbox can be made here; the message says what to install or how to run."""
 
 
 def environment(workdir: Path) -> dict[str, str]:
@@ -240,4 +360,69 @@ def kill_everything(user: StudentUser | None, session: int, wait: float = 10.0) 
         try:
             os.killpg(session, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
+            pass
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """A running sandbox seen from outside: its init process (host pid) and its PID namespace (inode).
+
+    Learnt from bubblewrap's ``--info-fd``, written by bubblewrap before student code starts, never from
+    anything the student process says.
+    """
+
+    init_pid: int
+    pid_namespace: int
+
+    @classmethod
+    def read_info(cls, fd: int, deadline: float) -> Namespace | None:
+        """Parse bubblewrap's info JSON from ``fd`` (closed here); None if it never came (bwrap failed)."""
+        data = b""
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+                if not ready:
+                    break
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            os.close(fd)
+        try:
+            info = json.loads(data)
+            return cls(int(info["child-pid"]), int(info["pid-namespace"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def host_pid(self, ns_pid: int) -> int | None:
+        """The host pid of the sandbox's process numbered ``ns_pid`` inside, if it is (still) there."""
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                status = (entry / "status").read_text()
+                nspid = next(line for line in status.splitlines() if line.startswith("NSpid:")).split()[1:]
+                if len(nspid) < 2 or int(nspid[-1]) != ns_pid:
+                    continue
+                if os.stat(entry / "ns" / "pid").st_ino == self.pid_namespace:
+                    return int(entry.name)
+            except (OSError, StopIteration, ValueError):
+                continue
+        return None
+
+    def kill_process(self, ns_pid: int) -> None:
+        """SIGKILL one process of the sandbox, named by its pid inside."""
+        pid = self.host_pid(ns_pid)
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """End the whole sandbox: killing a PID namespace's init makes the kernel kill everything in it."""
+        try:
+            if os.stat(f"/proc/{self.init_pid}/ns/pid").st_ino != self.pid_namespace:
+                return  # gone already, its pid reused by someone else
+            os.kill(self.init_pid, signal.SIGKILL)
+        except (ProcessLookupError, FileNotFoundError):
             pass

@@ -6,6 +6,7 @@ the job of :mod:`gdkit.autograder.observations`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -15,11 +16,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gdkit.autograder.executor import hiding, sandbox
+from gdkit.autograder.executor import allowlist, cgroups, sandbox
+from gdkit.autograder.executor.cpuclock import Deadline
 from gdkit.autograder.executor.sandbox import Limits, StudentUser
 
 RUNTIME = Path(__file__).with_name("runtime.py")
@@ -49,17 +50,20 @@ class ExecutorSession:
     """One student process for one submission. Use as a context manager: leaving it kills everything."""
 
     def __init__(self, python: str | None = None, limits: Limits | None = None,
-                 user: StudentUser | None = None, private: Sequence[Path] = ()) -> None:
-        """``private``: files and folders student code must not read (hidden where a mount namespace is allowed)."""
+                 user: StudentUser | None = None, isolation: str | None = None) -> None:
+        """``isolation``: a mode of :mod:`.sandbox` (``sandbox``, ``user-switch``, ``none``); by default the
+        sandbox when it works here, else the user switch as root, else none."""
         self.python = python or sys.executable
         self.limits = limits or Limits()
         self.user = user
-        self.private = tuple(private)
+        self.isolation = isolation
         self.log: list[str] = []
         self._buffer = b""
         self._broken = False
         self._output = bytearray()
         self._output_dropped = 0
+        self._namespace: sandbox.Namespace | None = None
+        self._cgroup: cgroups.Group | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -72,32 +76,51 @@ class ExecutorSession:
 
     def start(self) -> None:
         sandbox.become_subreaper()
-        self.workdir = Path(tempfile.mkdtemp(prefix="gdkit-run-"))
-        runtime = self.workdir / "runtime.py"
-        shutil.copyfile(RUNTIME, runtime)
-        if self.user is not None:
-            os.chown(self.workdir, self.user.uid, self.user.gid)
-            os.chmod(runtime, 0o644)
-            self.log.append(f"student code runs as user {self.user.name} (uid {self.user.uid})"
-                            + ("" if sandbox.network_namespace_available() else "; no network namespace here"))
+        if self.isolation is None:
+            fallback = sandbox.USER_SWITCH if self.user is not None else sandbox.NONE
+            self.isolation, line = sandbox.choose(self.python, self.user, fallback=fallback)
+        elif self.isolation == sandbox.SANDBOX:
+            _, line = sandbox.choose(self.python, self.user, fallback=None)
         else:
-            self.log.append("not root: student code runs as the current user (no user switch, no network "
-                            "isolation); OS limits and timeouts still apply")
-        hidden = self._hidden()
+            line = f"no sandbox: mode {self.isolation}"
+        self.log.append(line)
+        self.workdir = Path(tempfile.mkdtemp(prefix="gdkit-run-"))
+        in_sandbox = self.isolation == sandbox.SANDBOX
+        if in_sandbox:
+            run, mask, etc = allowlist.prepare(self.workdir)
+            mounts = allowlist.mounts(self.python, run, mask, etc)
+            home = allowlist.HOME
+        else:
+            run, mounts, home = self.workdir, [], self.workdir
+        shutil.copyfile(RUNTIME, run / "runtime.py")
+        os.chmod(run / "runtime.py", 0o644)
+        if self.user is not None:
+            os.chown(run, self.user.uid, self.user.gid)
+            self.log.append(f"student code runs as user {self.user.name} (uid {self.user.uid})")
+        else:
+            self.log.append("not root: student code runs as the current user"
+                            + (" inside the sandbox" if in_sandbox else " (no isolation); OS limits still apply"))
+        self._start_cgroup()
         cmd_r, self._cmd_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
-        argv = sandbox.command(self.python, runtime, (cmd_r, reply_w), self.limits, self.user, hidden)
+        info_r, info_w = os.pipe() if in_sandbox else (-1, -1)
+        argv = sandbox.command(self.isolation, self.python, home / "runtime.py", (cmd_r, reply_w), self.limits,
+                               self.user, mounts=mounts, info_fd=info_w,
+                               cgroup_procs=self._cgroup.procs_files() if self._cgroup else ())
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(cmd_r, reply_w), cwd=self.workdir, env=sandbox.environment(self.workdir),
-            start_new_session=True,
+            pass_fds=tuple(fd for fd in (cmd_r, reply_w, info_w) if fd >= 0), cwd=run,
+            env=sandbox.environment(home), start_new_session=True,
         )
-        os.close(cmd_r)
-        os.close(reply_w)
+        for fd in (cmd_r, reply_w, info_w):
+            if fd >= 0:
+                os.close(fd)
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
         self._drain.start()
+        if in_sandbox:
+            self._namespace = sandbox.Namespace.read_info(info_r, time.monotonic() + START_TIMEOUT)
         ready = self._receive(time.monotonic() + START_TIMEOUT)
-        if ready is None or ready.get("op") != "ready":
+        if ready is None or ready.get("op") != "ready" or (in_sandbox and self._namespace is None):
             self.close()
             who = f"user {self.user.name}" if self.user else "the current user"
             raise ExecutorBroken(
@@ -105,26 +128,38 @@ class ExecutorSession:
                 f"Output: {self.output()[-500:]!r}"
             )
 
-    def _hidden(self) -> list[Path]:
-        if self.user is None or not self.private:
-            return []
-        if not hiding.mount_namespace_available():
-            self.log.append("no mount namespace here: world-readable files of the grader are not hidden "
-                            "(root-only files still are)")
-            return []
-        hidden = hiding.mount_plan(self.private, keep=[self.workdir, *hiding.interpreter_folders(self.python)])
-        self.log.append(f"hidden from student code: {len(hidden)} paths under "
-                        + ", ".join(str(p) for p in self.private))
-        return hidden
+    def _start_cgroup(self) -> None:
+        cores = self.limits.cpu_cores or float(len(os.sched_getaffinity(0)))
+        group = cgroups.create(cores, self.limits.group_memory_mb, self.limits.processes)
+        if isinstance(group, str):
+            self.log.append(f"no cgroup for this submission: {group}; rlimits and wall-clock limits apply")
+            return
+        self._cgroup = group
+        self.log.append(f"cgroup v{group.version}: {cores:g} cores, {self.limits.group_memory_mb} MB, "
+                        f"{self.limits.processes} processes; time limits count its CPU time")
+
+    def _deadline(self, seconds: float) -> Deadline:
+        """The limit of one cell or probe: the submission's CPU time when it has a cgroup, else wall time."""
+        return Deadline(seconds, self._cgroup.cpu_seconds if self._cgroup else None)
+
+    def _kill_child(self, pid: object) -> None:
+        """Kill a forked child the runtime reported (a pid inside the sandbox): never trust the number blindly."""
+        if not isinstance(pid, int) or isinstance(pid, bool):
+            return
+        if self._namespace is not None:
+            self._namespace.kill_process(pid)
+        elif sandbox.owned_by(pid, self.user, self.proc.pid):
+            os.kill(pid, 9)
 
     def close(self) -> None:
+        """Kill everything of the submission, from outside, and remove its files and cgroup. Never blocks long."""
         if getattr(self, "proc", None) is None:
             return
         try:
             self._send({"op": "exit"})
         except ExecutorBroken:
             pass
-        sandbox.kill_everything(self.user, self.proc.pid)
+        self.kill()
         try:
             self.proc.wait(timeout=KILL_GRACE)
         except subprocess.TimeoutExpired:
@@ -136,8 +171,35 @@ class ExecutorSession:
                 os.close(fd)
             except OSError:
                 pass
+        if self._cgroup is not None:
+            self._remove_cgroup()
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.proc = None
+
+    def kill(self, wait: float = 10.0) -> None:
+        """End every process of the submission now, from outside (also from another thread: Ctrl-C on a batch);
+        :meth:`close` still tidies up."""
+        proc = getattr(self, "proc", None)
+        if proc is None:
+            return
+        if self._namespace is not None:
+            self._namespace.kill()
+        elif self.isolation == sandbox.USER_SWITCH:
+            sandbox.kill_everything(self.user, proc.pid, wait=wait)
+        else:
+            sandbox.kill_everything(None, proc.pid)
+
+    def _remove_cgroup(self) -> None:
+        deadline = time.monotonic() + KILL_GRACE
+        while not self._cgroup.remove():
+            for pid in self._cgroup.processes():  # only in a mode without a namespace to kill
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, 9)
+            if time.monotonic() > deadline:
+                self.log.append(f"could not remove cgroup {self._cgroup.folders}")
+                return
+            time.sleep(0.01)
+        self._cgroup = None
 
     # -- requests ------------------------------------------------------------------------------------------
 
@@ -176,16 +238,17 @@ class ExecutorSession:
         if self._broken:
             raise ExecutorBroken("executor already broken")
         self._send(request)
-        deadline = time.monotonic() + timeout
-        started = self._receive(deadline)
+        clock = self._deadline(timeout)
+        started = self._receive(clock.wall_deadline)
         if started is None or started.get("op") != "started":
             self._broken = True
             raise ExecutorBroken("the student process stopped answering")
         pid = started.get("pid")
-        reply = self._receive(deadline)
+        reply = self._receive(clock.next_wait())
+        while reply is None and not self._broken and not clock.expired():
+            reply = self._receive(clock.next_wait())
         if reply is None:
-            if isinstance(pid, int) and sandbox.owned_by(pid, self.user, self.proc.pid):
-                os.kill(pid, 9)
+            self._kill_child(pid)
             reply = self._receive(time.monotonic() + KILL_GRACE)
             if reply is None or reply.get("op") != "died":
                 self._broken = True

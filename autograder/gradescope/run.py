@@ -152,8 +152,12 @@ def grade(root: Path, started: float) -> dict:
     user = sandbox.ensure_user(os.environ.get("GDKIT_STUDENT") or sandbox.DEFAULT_USER) if sandbox.is_root() else None
     if user is None:
         log("not root: student code runs as the current user (a local try-out, not Gradescope)")
+    # The sandbox where the container allows namespaces; else the user switch and setup.sh's root-only files.
+    isolation, line = sandbox.choose(sys.executable, user,
+                                     fallback=sandbox.USER_SWITCH if user is not None else sandbox.NONE)
+    log(line if isolation == sandbox.SANDBOX else f"{line}: gdkit's files are protected by being root-only")
     log(f"grading {notebooks[0].relative_to(submission)} (submission id {sid}) with {sys.executable}")
-    report = grade_notebook(notebooks[0], submission_id=sid, user=user, python=sys.executable)
+    report = grade_notebook(notebooks[0], submission_id=sid, user=user, python=sys.executable, isolation=isolation)
     for line in report.log:
         log(line)
     log(f"score {report.score:g}/{report.max_score:g} in {report.seconds:.1f} s, seed {report.seed}")

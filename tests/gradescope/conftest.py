@@ -76,7 +76,8 @@ class Gradescope:
     def results(self) -> Path:
         return self.root / "results" / "results.json"
 
-    def run(self, files: dict[str, str | bytes], metadata: dict | None = None, results_mode: int = 0o755) -> Run:
+    def run(self, files: dict[str, str | bytes], metadata: dict | None = None, results_mode: int = 0o755,
+            env_path: str | None = None) -> Run:
         """A fresh submission: place ``files`` in submission/, run /autograder/run_autograder as root."""
         for name in ("submission", "results"):
             shutil.rmtree(self.root / name, ignore_errors=True)
@@ -95,6 +96,8 @@ class Gradescope:
             else:
                 path.write_text(content, encoding="utf-8")
         env = {**os.environ, "AUTOGRADER_ROOT": str(self.root), "GDKIT_VENV": str(self.venv), "GDKIT_STUDENT": STUDENT}
+        if env_path is not None:  # a container without some tool (bubblewrap)
+            env["PATH"] = env_path
         started = time.monotonic()
         proc = subprocess.run([str(self.root / "run_autograder")], cwd=self.root, env=env, capture_output=True,
                               text=True, timeout=600, stdin=subprocess.DEVNULL)

@@ -50,6 +50,15 @@ wheels=("$here"/gdkit-*.whl)
 "$VENV/bin/python" -I -c 'import gdkit.autograder.grade, gdkit.autograder.gradescope.run' \
     || fail "the grader does not import in $VENV"
 
+# bubblewrap: the sandbox student code runs in (fresh namespaces, an allow-list filesystem). Docker may forbid
+# the namespaces it needs; run_autograder then falls back to the user switch below, and its log says which.
+if ! command -v bwrap >/dev/null 2>&1; then
+    say "installing bubblewrap with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update && apt-get install -y --no-install-recommends bubblewrap; } \
+        || say "could not install bubblewrap: student code will run with the user switch and root-only files only"
+fi
+
 # The student user: a system user with no home and no login shell.
 if ! id -u "$STUDENT" >/dev/null 2>&1; then
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --user-group "$STUDENT"
@@ -91,3 +100,8 @@ if as_student ls "$here" >/dev/null 2>&1; then
     fail "$STUDENT can list $here"
 fi
 say "ok: $STUDENT (uid $uid) runs $VENV/bin/python with numpy and matplotlib, and cannot read $pkg or $here"
+if command -v bwrap >/dev/null 2>&1 && as_student bwrap --unshare-all --ro-bind /usr /usr --proc /proc true 2>/dev/null; then
+    say "bubblewrap can make a sandbox here"
+else
+    say "bubblewrap cannot make a sandbox at build time; run_autograder decides again at grading time"
+fi
