@@ -229,6 +229,14 @@ def _probe(python: str, uid: int | None, gid: int | None) -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+    try:
+        return _probe_in_folder(bwrap, python, uid, gid)
+    except OSError as exc:  # the grader's temporary folder is full or unwritable: say where, not a traceback
+        return (f"cannot prepare a sandbox in the temporary folder {tempfile.gettempdir()}: "
+                f"{exc.strerror or exc} (free space there, or point TMPDIR elsewhere)")
+
+
+def _probe_in_folder(bwrap: str, python: str, uid: int | None, gid: int | None) -> str | None:
     with tempfile.TemporaryDirectory(prefix="gdkit-probe-") as tmp:
         run, mask, etc = allowlist.prepare(Path(tmp))
         (run / "runtime.py").write_text("")
