@@ -252,6 +252,12 @@ def _probe_in_folder(bwrap: str, python: str, uid: int | None, gid: int | None) 
             done = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"bubblewrap could not run ({exc}): {INSTALL_HINT}"
+    if done.returncode != 0 and "Can't find source path" in done.stderr:
+        # The interpreter or its packages are unreachable for the grading user (a Python under /root, a venv in
+        # a 0700 folder): the install's problem, not the kernel's.
+        return (f"the grading user cannot reach the interpreter's files ({done.stderr.strip()[-300:]}): put the "
+                f"venv where every user can read it (./dev builds it from the system's python3), or set "
+                f"GDKIT_PYTHON")
     if done.returncode != 0:
         return (f"bubblewrap cannot create a sandbox here ({done.stderr.strip()[-300:]}); unprivileged user "
                 "namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1, or the container forbids "

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gdkit.autograder.batch import grade_all
 from gdkit.autograder.executor import sandbox
 
 from solutions import solution_cells, write_notebook
@@ -34,8 +35,23 @@ def test_an_interpreter_the_grading_user_cannot_run_stops_the_batch_before_gradi
     proc = subprocess.run([str(private / "venv" / "bin" / "python"), "-m", "gdkit.cli", "grade",
                            *map(str, notebooks), "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert "known-good notebook" in proc.stderr and "nobody was graded" in proc.stderr, proc.stderr
-    assert "did not start" in proc.stderr, "the cause is printed, not only logged"
-    assert "numpy" in proc.stderr, "what the student process said is part of the cause"
+    # The sandbox's own check, which runs before the known-good notebook, already finds the cause.
+    assert "refusing to run other people's notebooks" in proc.stderr, proc.stderr
+    assert "the grading user cannot reach the interpreter's files" in proc.stderr, "the cause is printed"
+    assert str(private / "venv") in proc.stderr and "Permission denied" in proc.stderr, proc.stderr
     assert "cli.py" not in proc.stderr and "batch.py" not in proc.stderr, "no traceback of the grader's own"
     assert not list(out.glob("*/results.json")), "no student got a zero"
+
+
+def test_a_student_python_without_numpy_fails_the_preflight_and_nobody_is_graded(tmp_path):
+    # The sandbox works for this interpreter (Debian's own python3, readable by everyone), but it has no numpy:
+    # only the known-good notebook finds that out, before any student gets a zero for it.
+    system_python = "/usr/bin/python3"
+    probe = subprocess.run([system_python, "-c", "import numpy"], capture_output=True)
+    assert probe.returncode != 0, "this test needs a system python3 without numpy (Debian's has none)"
+    notebooks = [write_notebook(tmp_path / f"{n}.ipynb", solution_cells()) for n in ("max", "noa")]
+    out = tmp_path / "out"
+    result = grade_all(notebooks, out, python=system_python)
+    assert result.preflight_failure, "the batch graded with a student Python that cannot import numpy"
+    assert "numpy" in result.preflight_failure, result.preflight_failure
+    assert not result.outcomes and not list(out.glob("*/results.json")), "no student got a zero"

@@ -145,7 +145,7 @@ def test_the_filesystem_is_an_allow_list_and_gdkit_is_nowhere(public_folder, stu
         thief = write_notebook(submissions / "thief.ipynb", solution_cells() + [cell])
         thief.chmod(0o644)
 
-        reports = grade_all([thief, other], out)
+        reports = grade_all([thief, other], out).reports
     finally:
         for copy in copies:
             shutil.rmtree(copy.parent.parent, ignore_errors=True)
@@ -229,7 +229,7 @@ def test_nothing_of_a_submission_survives_it(public_folder, student_user):
     attacker = write_notebook(public_folder / "attacker.ipynb", solution_cells() + [cell])
     honest = write_notebook(public_folder / "honest.ipynb", solution_cells())
 
-    reports = grade_all([attacker, honest], public_folder / "out")
+    reports = grade_all([attacker, honest], public_folder / "out").reports
 
     got = seen(reports[0])
     assert "wrote" in got and int(got["shmget"]) >= 0, got  # positive control: it did leave things
@@ -259,7 +259,7 @@ def test_a_notebook_cannot_starve_another_slot(public_folder, student_user):
     spinner = write_notebook(public_folder / "spinner.ipynb",
                              [HEADER, SPIN, "time.sleep(8)"] + solution_cells()[1:])
     honest = write_notebook(public_folder / "honest.ipynb", solution_cells())
-    reports = grade_all([spinner, honest], public_folder / "out", jobs=2)
+    reports = grade_all([spinner, honest], public_folder / "out", jobs=2).reports
     assert reports[1].score == reports[1].max_score, [o.message for o in reports[1].outcomes if not o.passed]
     # This machine (CI, root) has writable cgroups: the slot's share was set, and its CPU time counted.
     assert any(line.startswith("cgroup v") and "1 cores" in line for line in reports[1].log), reports[1].log
