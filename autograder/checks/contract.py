@@ -10,8 +10,8 @@ the folder it used into the Gradescope zip's wheel).
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 

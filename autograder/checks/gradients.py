@@ -17,7 +17,6 @@ from gdkit.autograder.checks.framework import (
     Call,
     Context,
     check,
-    substitutes,
     close,
     compare,
     expect_array,
@@ -25,6 +24,7 @@ from gdkit.autograder.checks.framework import (
     fail,
     likely_from_factor,
     precision_likely,
+    substitutes,
     value_cases,
 )
 
