@@ -31,7 +31,8 @@ from pathlib import Path
 
 import nbformat
 
-from gdkit import assignment_config
+from gdkit import assignment_config, master_contract
+from gdkit.autograder.checks.contract import ContractError, Declaration, default_folder, load
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MASTER = REPO / "assignment" / "master.ipynb"
@@ -63,6 +64,24 @@ class BuildResult:
 # checks before otter runs (so the common mistakes get a clear message instead of a traceback)
 
 
+def contract_folder(master: Path) -> Path:
+    """The declarations a master is built with: ``contract/`` next to it, else the ones gdkit grades with."""
+    beside = Path(master).resolve().parent / "contract"
+    return beside if beside.is_dir() else default_folder()
+
+
+def declarations_for(master: Path) -> dict[str, Declaration]:
+    """The master's declarations, checked against the checks' code; raises BuildError (one line)."""
+    from gdkit.autograder.checks import checks_for
+
+    try:
+        declarations = load(contract_folder(master))
+        checks_for(declarations)
+    except ContractError as e:
+        raise BuildError(str(e)) from None
+    return declarations
+
+
 def _check_master(master: Path) -> None:
     if not master.is_file():
         raise BuildError(f"master notebook not found: {master}")
@@ -82,6 +101,10 @@ def _check_master(master: Path) -> None:
         assignment_config.gdkit_settings(raw)
     except assignment_config.ConfigError as e:
         raise BuildError(f"master notebook {master}: {e}") from None
+    try:
+        master_contract.check(raw, declarations_for(master), master.name)
+    except master_contract.MasterMismatch as e:
+        raise BuildError(str(e)) from None
 
 
 _ERROR_LINE = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception)\w*|AssertionError|KeyboardInterrupt):\s*(.*)$")
@@ -137,6 +160,7 @@ def run_otter_assign(master: Path, workdir: Path) -> Path:
     """
     src = workdir / NOTEBOOK_NAME
     nb = assignment_config.for_otter(json.loads(master.read_text(encoding="utf-8")))
+    nb = master_contract.with_points(nb, declarations_for(master))
     src.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     result = workdir / "dist"
     cmd = [*_otter_command(), "assign", NOTEBOOK_NAME, "dist"]
@@ -254,7 +278,8 @@ def run_build_cli(args: argparse.Namespace) -> int:
     from gdkit.autograder.gradescope.package import build_gradescope_zip
 
     try:
-        gradescope_zip = build_gradescope_zip(out / "gradescope", hidden_visibility=hidden_visibility(master))
+        gradescope_zip = build_gradescope_zip(out / "gradescope", hidden_visibility=hidden_visibility(master),
+                                             contract=contract_folder(master))
     except BuildError as e:
         print(f"gdkit build: error: {e}", file=sys.stderr)
         return 1
@@ -265,4 +290,5 @@ def run_build_cli(args: argparse.Namespace) -> int:
     print(f"hand-out zip:     {res.student_zip}")
     print(f"otter autograder: {res.otter_autograder_dir}")
     print(f"gradescope zip:   {gradescope_zip}")
+    print(f"declarations:     {contract_folder(master)}")
     return 0

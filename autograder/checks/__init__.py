@@ -21,7 +21,7 @@ from gdkit.autograder.checks.framework import REGISTRY, Check, CheckFailed, Cont
 from gdkit.autograder.checks.substitutes import SOURCES, sources_for
 
 
-def _checks(declarations: dict[str, Declaration]) -> list[Check]:
+def checks_for(declarations: dict[str, Declaration]) -> list[Check]:
     """Every declared check with its code, in question order then declaration order; raises ContractError."""
     checks: list[Check] = []
     for d in declarations.values():
@@ -48,7 +48,7 @@ def _checks(declarations: dict[str, Declaration]) -> list[Check]:
 
 
 DECLARATIONS = current()
-CHECKS = _checks(DECLARATIONS)
+CHECKS = checks_for(DECLARATIONS)
 CONTRACT = tuple(DECLARATIONS)
 
 

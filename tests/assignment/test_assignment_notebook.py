@@ -161,26 +161,30 @@ def student_run(built, tmp_path_factory):
 # the master notebook itself
 
 
-def test_master_declares_the_seven_questions_with_their_points():
+def test_master_names_the_seven_questions_and_the_build_writes_their_points(built):
     import yaml
 
-    found = {}
+    found = []
     config = None
     for c in _master_cells():
         s = _src(c).strip()
         if c.cell_type == "raw" and s.startswith("# BEGIN QUESTION"):
             q = yaml.safe_load(s.split("\n", 1)[1])
-            found[q["name"]] = q["points"]
+            assert "points" not in q, "points come from assignment/contract/, not the master"
+            found.append(q["name"])
         if c.cell_type == "raw" and s.startswith("# ASSIGNMENT CONFIG"):
             config = yaml.safe_load(s.split("\n", 1)[1])
-    assert found == QUESTIONS
-    assert sum(found.values()) == 20
+    assert found == list(QUESTIONS)
     assert config is not None, "no # ASSIGNMENT CONFIG cell"
     assert config["tests"]["ok_format"] is False, "public checks must be exception-based (ok_format: false)"
     assert config["export_cell"]["pdf"] is False, "export must work without LaTeX (export_cell: pdf: false)"
-    prompts = "\n".join(_src(c) for c in _master_cells() if c.cell_type == "markdown")
+    student = nbformat.read(built.student_notebook, as_version=4)
+    prompts = "\n".join(_src(c) for c in student.cells if c.cell_type == "markdown")
+    assert "{{" not in prompts, "a points placeholder was left in the student notebook"
+    assert "(20 points)" in prompts and "| **total** | **20** |" in prompts
     for name, pts in QUESTIONS.items():
         assert re.search(rf"`{name}` \({pts} points\)", prompts), f"the prompt of {name} must state {pts} points"
+        assert f"| `{name}` | {pts} |" in prompts
 
 
 def test_master_has_no_otter_hidden_tests():
@@ -438,7 +442,7 @@ def _broken(tmp_path: Path, kind: str) -> Path:
     [
         ("invalid_json", "is not valid JSON"),
         ("no_config", "no raw cell starting with '# ASSIGNMENT CONFIG'"),
-        ("question_without_name", "Question name not specified"),
+        ("question_without_name", "the # BEGIN QUESTION header needs 'name: <function>'"),
         ("missing_end_question", "begin question cell inside another question"),
         ("wrong_solution", "the solutions fail their own public checks in compute_gradients"),
         ("bad_visibility", "gdkit.hidden_visibility must be one of hidden, after_due_date, after_published, "
