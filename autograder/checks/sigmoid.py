@@ -14,6 +14,7 @@ from gdkit.autograder.checks.framework import (
     fail,
     precision_likely,
     probabilities,
+    substitutes,
 )
 
 # Beyond this |z| the probability is within 1e-13 of 0 or 1: errors only there come from the tails' handling.
@@ -56,7 +57,7 @@ def _likely(found: np.ndarray, z: np.ndarray) -> str:
 def public(ctx: Context) -> None:
     z = np.array([[0.0], [2.0], [-1.0]])
     call = Call("sigmoid", (z,))
-    [obs] = ctx.call([call])
+    [obs] = ctx.call([call], substitutes("sigmoid"))
     found = expect_array(obs, call, (3, 1), "an array the shape of z")
     expected = ref.sigmoid(z)
     if not probabilities(found, expected):
@@ -72,7 +73,7 @@ def public(ctx: Context) -> None:
 def values(ctx: Context) -> None:
     zs = [ctx.rng.normal(scale=4, size=shape) for shape in ((7, 1), (5,), (3, 4))]
     calls = [Call("sigmoid", (z,)) for z in zs]
-    for call, obs, z in zip(calls, ctx.call(calls), zs, strict=True):
+    for call, obs, z in zip(calls, ctx.call(calls, substitutes("sigmoid")), zs, strict=True):
         found = expect_array(obs, call, z.shape, "an array the shape of z")
         result = probabilities(found, ref.sigmoid(z))
         if not result:
@@ -85,7 +86,7 @@ def large(ctx: Context) -> None:
     z = np.array([[-1000.0], [-750.0], [-40.0], [-5.5], [5.5], [40.0], [750.0], [1000.0]])
     z = z * ctx.rng.uniform(0.95, 1.0, size=z.shape)
     call = Call("sigmoid", (z,))
-    [obs] = ctx.call([call])
+    [obs] = ctx.call([call], substitutes("sigmoid"))
     found = expect_array(obs, call, z.shape, "values in [0, 1] for every z")
     result = probabilities(found, ref.sigmoid(z))
     if not result:

@@ -138,7 +138,7 @@ def test_a_helper_pulled_in_by_a_substitute_must_come_first_too(tmp_path):
     folder = _copy_assignment(tmp_path)
     contract = folder / "contract"
     _edit_yaml(contract / "sigmoid.yaml", lambda d: d.update(question=7))
-    _edit_yaml(contract / "logistic_loss.yaml", lambda d: d.update(question=4))
+    _edit_yaml(contract / "logistic_loss.yaml", lambda d: d.update(question=4, substitutes=[]))
     _edit_yaml(contract / "compute_logistic_gradients.yaml", lambda d: d.update(question=5, substitutes=[]))
     _edit_yaml(contract / "logistic_gradient_descent.yaml",
                lambda d: d.update(question=6, substitutes=["compute_logistic_gradients"]))
