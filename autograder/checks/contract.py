@@ -32,6 +32,21 @@ class CheckDeclaration:
 
 
 @dataclass(frozen=True)
+class PublicCase:
+    """The public check's inputs (nested lists are arrays, numbers stay numbers) and how its result is judged."""
+
+    args: tuple
+    returns: str  # "array" (of the reference's shape) or "number"
+    compare: str  # "values" or "probabilities"
+
+    def arguments(self) -> tuple:
+        """The arguments as the function receives them: lists as fresh float64 arrays."""
+        import numpy as np
+
+        return tuple(np.array(a, dtype=np.float64) if isinstance(a, list) else a for a in self.args)
+
+
+@dataclass(frozen=True)
 class Declaration:
     """One contract function: its question, its checks in grading order and the helpers substituted."""
 
@@ -39,6 +54,7 @@ class Declaration:
     question: int
     checks: tuple[CheckDeclaration, ...]
     substitutes: tuple[str, ...]
+    public_case: PublicCase
 
     @property
     def points(self) -> float:
@@ -64,8 +80,8 @@ def _declaration(path: Path) -> Declaration:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise ContractError(f"{where}: cannot be read as YAML: {' '.join(str(e).split())}") from None
-    if not isinstance(data, dict) or set(data) - {"question", "checks", "substitutes"}:
-        raise ContractError(f"{where}: must hold exactly the keys question, checks, substitutes")
+    if not isinstance(data, dict) or set(data) - {"question", "checks", "substitutes", "public_case"}:
+        raise ContractError(f"{where}: must hold exactly the keys question, substitutes, public_case, checks")
     question, checks, subs = data.get("question"), data.get("checks"), data.get("substitutes") or []
     if not isinstance(question, int) or isinstance(question, bool) or question < 1:
         raise ContractError(f"{where}: 'question' must be the question's number (1, 2, ...), got {question!r}")
@@ -84,7 +100,17 @@ def _declaration(path: Path) -> Declaration:
         raise ContractError(f"{where}: two checks share a name")
     if not isinstance(subs, list) or not all(isinstance(s, str) for s in subs):
         raise ContractError(f"{where}: 'substitutes' must list function names")
-    return Declaration(path.stem, question, tuple(declared), tuple(subs))
+    return Declaration(path.stem, question, tuple(declared), tuple(subs), _public_case(data.get("public_case"),
+                                                                                        where))
+
+
+def _public_case(data: object, where: str) -> PublicCase:
+    if not isinstance(data, dict) or not isinstance(data.get("args"), list):
+        raise ContractError(f"{where}: 'public_case' needs args: [...] (the public check's arguments)")
+    returns, compare = data.get("returns"), data.get("compare", "values")
+    if returns not in ("array", "number") or compare not in ("values", "probabilities"):
+        raise ContractError(f"{where}: public_case needs returns: array|number and compare: values|probabilities")
+    return PublicCase(tuple(data["args"]), returns, compare)
 
 
 def load(folder: Path | None = None) -> dict[str, Declaration]:

@@ -20,6 +20,7 @@ from gdkit.autograder.checks.framework import (
     compare,
     expect_array,
     fail,
+    public_args,
     substitutes,
 )
 
@@ -114,15 +115,14 @@ def register_descent_checks(
 
     @check(fn, "one step from zeros on a small known case")
     def public(ctx: Context) -> None:
-        X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
-        y = np.array([[0.0], [1.0], [1.0]])
-        call = Call(fn, (X, y, 0.1, 1))
+        X, y, lr, n = public_args(fn)  # assignment/contract/<fn>.yaml: public_case
+        call = Call(fn, (X, y, lr, n))
         [obs] = ctx.call([call], substitute)
-        found = expect_array(obs, call, (2, 1), "theta")
-        expected = reference(X, y, 0.1, 1)
+        expected = reference(X, y, lr, n)
+        found = expect_array(obs, call, expected.shape, "theta")
         if not close(found, expected):
             fail(f"{np.array2string(expected.ravel(), precision=8)} after one update from zeros",
-                 np.array2string(found.ravel(), precision=8), trajectory_likely(found, X, y, 0.1, 1, None))
+                 np.array2string(found.ravel(), precision=8), trajectory_likely(found, X, y, lr, n, None))
 
     @check(fn, "exactly num_iters updates, from zeros and from a given theta")
     def trajectory(ctx: Context) -> None:

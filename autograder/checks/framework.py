@@ -62,6 +62,14 @@ def check(function: str, name: str):
     return register
 
 
+def public_args(function: str) -> tuple:
+    """The arguments of ``function``'s public check, as its declaration gives them (lists become float64
+    arrays): the same inputs the notebook's ``grader.check`` uses."""
+    from gdkit.autograder.checks.contract import current
+
+    return current()[function].public_case.arguments()
+
+
 def substitutes(function: str) -> tuple[str, ...]:
     """The helpers ``function``'s probes substitute, as its declaration says."""
     from gdkit.autograder.checks.contract import current

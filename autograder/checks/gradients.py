@@ -24,6 +24,7 @@ from gdkit.autograder.checks.framework import (
     fail,
     likely_from_factor,
     precision_likely,
+    public_args,
     substitutes,
     value_cases,
 )
@@ -96,12 +97,10 @@ def register_gradient_checks(
 
     @check(fn, "shape and a small known value")
     def public(ctx: Context) -> None:
-        X = np.array([[1.0, 2.0], [1.0, -1.0], [1.0, 0.5]])
-        Y = np.array([[1.0], [0.0], [1.0]])
-        W = np.array([[0.5], [-0.25]])
+        X, Y, W = public_args(fn)  # assignment/contract/<fn>.yaml: public_case
         call = Call(fn, (X, Y, W))
         [obs] = ctx.call([call], substitute)
-        found = expect_array(obs, call, (2, 1), "a gradient")
+        found = expect_array(obs, call, W.shape, "a gradient")
         expected = reference(X, Y, W)
         if not close(found, expected):
             fail(f"{np.array2string(expected.ravel(), precision=8)} (as a (2, 1) column)",

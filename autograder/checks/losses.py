@@ -14,6 +14,7 @@ from gdkit.autograder.checks.framework import (
     expect_scalar,
     fail,
     precision_likely,
+    public_args,
     substitutes,
     value_cases,
 )
@@ -57,9 +58,7 @@ def _rmse_likely(found: object, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> 
 
 @check("lin_reg_l2", "a small known value")
 def rmse_public(ctx: Context) -> None:
-    X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
-    y = np.array([[1.0], [2.0], [2.0]])
-    w = np.array([[1.0], [1.0]])
+    X, y, w = public_args("lin_reg_l2")  # assignment/contract/lin_reg_l2.yaml: public_case
     call = Call("lin_reg_l2", (X, y, w))
     [obs] = ctx.call([call], substitutes("lin_reg_l2"))
     found = expect_scalar(obs, call, "one number, the root mean squared error")
@@ -103,9 +102,7 @@ def _logloss_likely(found: object, X: np.ndarray, y: np.ndarray, w: np.ndarray) 
 
 @check("logistic_loss", "a small known value")
 def logloss_public(ctx: Context) -> None:
-    X = np.array([[1.0, 0.0], [1.0, 2.0]])
-    Y = np.array([[0.0], [1.0]])
-    W = np.array([[0.0], [1.0]])
+    X, Y, W = public_args("logistic_loss")  # assignment/contract/logistic_loss.yaml: public_case
     call = Call("logistic_loss", (X, Y, W))
     [obs] = ctx.call([call], substitutes("logistic_loss"))
     found = expect_scalar(obs, call, "one number, the mean binary cross-entropy")
