@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from gdkit import assignment_config, master_contract
+from gdkit import assignment_config, master_contract, student_package
 from gdkit.autograder.checks.contract import ContractError, Declaration, default_folder, load
 
 REPO = Path(__file__).resolve().parents[1]
@@ -160,14 +160,17 @@ def run_otter_assign(master: Path, workdir: Path) -> Path:
     """
     src = workdir / NOTEBOOK_NAME
     nb = assignment_config.for_otter(json.loads(master.read_text(encoding="utf-8")))
-    nb = master_contract.with_points(nb, declarations_for(master))
+    declarations = declarations_for(master)
+    nb = master_contract.with_tests(master_contract.with_points(nb, declarations), student_package.test_cell)
+    # otter runs the generated checks on the solutions (run_tests) in a kernel that imports gdkit_student
+    student_package.write_package(workdir / "lib", declarations)
     src.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     result = workdir / "dist"
     cmd = [*_otter_command(), "assign", NOTEBOOK_NAME, "dist"]
     try:
-        proc = subprocess.run(
-            cmd, cwd=workdir, env=_otter_env(), capture_output=True, text=True, timeout=OTTER_TIMEOUT_S
-        )
+        env = _otter_env()
+        env["PYTHONPATH"] = str(workdir / "lib") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=OTTER_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise BuildError(f"otter assign did not finish within {OTTER_TIMEOUT_S} s") from None
     except OSError as e:
@@ -241,10 +244,14 @@ def build_assignment(master: Path, out: Path) -> BuildResult:
 
         shutil.copytree(student_src, student_dir, ignore=shutil.ignore_patterns("__pycache__"))
         normalise_notebook(student_dir / NOTEBOOK_NAME)
+        declarations = declarations_for(master)
+        student_package.write_package(student_dir, declarations)
+        student_package.write_install_files(student_dir)
         _deterministic_zip(student_dir, student_zip, ZIP_ROOT)
 
         shutil.copytree(ag_src, ag_dir, ignore=shutil.ignore_patterns("__pycache__"))
         normalise_notebook(ag_dir / NOTEBOOK_NAME)
+        student_package.write_package(ag_dir, declarations)
         for z in ag_dir.glob("*-autograder_*.zip"):  # otter puts a timestamp in the name
             z.rename(ag_dir / OTTER_ZIP_NAME)
 

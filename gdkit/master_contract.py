@@ -20,6 +20,7 @@ from gdkit.assignment_config import cell_text
 from gdkit.autograder.checks.contract import Declaration
 
 QUESTION_MARK = "# BEGIN QUESTION"
+TESTS_MARK = "# BEGIN TESTS"
 END_MARK = "# END QUESTION"
 POINTS, TOTAL, TABLE = "{{points}}", "{{total_points}}", "{{points_table}}"
 # A number of points written by hand: "(3 points)", "2 points", "1 point"
@@ -84,6 +85,10 @@ def check(nb: dict, declarations: dict[str, Declaration], master_name: str = "ma
     inside = False
     for index, cell in enumerate(nb.get("cells", [])):
         text = cell_text(cell)
+        if cell.get("cell_type") == "raw" and text.lstrip().startswith(TESTS_MARK):
+            raise MasterMismatch(
+                f"{master_name} cell {index}: a hand-written {TESTS_MARK} block; the public checks are generated "
+                f"from each {WHERE}<function>.yaml (public_case): remove the block from the master")
         if cell.get("cell_type") == "raw":
             inside = (inside or text.lstrip().startswith(QUESTION_MARK)) and not text.lstrip().startswith(END_MARK)
         if cell.get("cell_type") != "markdown":
@@ -102,6 +107,30 @@ def _table(declarations: dict[str, Declaration]) -> str:
     rows = [f"| `{d.function}` | {_fmt(d.points)} |" for d in declarations.values()]
     total = sum(d.points for d in declarations.values())
     return "\n".join(["| question | points |", "|---|---|", *rows, f"| **total** | **{_fmt(total)}** |"])
+
+
+def _cell(cell_type: str, source: str) -> dict:
+    cell: dict = {"cell_type": cell_type, "metadata": {}, "source": source}
+    if cell_type == "code":
+        cell.update(execution_count=None, outputs=[])
+    return cell
+
+
+def with_tests(nb: dict, test_cell) -> dict:
+    """A copy of the master with each question's public check cell, ``test_cell(name)``, in a tests block just
+    before its ``# END QUESTION`` (the input is not modified)."""
+    out = copy.deepcopy(nb)
+    cells, current = [], None
+    for cell in out["cells"]:
+        text = cell_text(cell)
+        if cell.get("cell_type") == "raw" and text.lstrip().startswith(QUESTION_MARK):
+            current = yaml.safe_load(text.split("\n", 1)[1])["name"]
+        elif cell.get("cell_type") == "raw" and text.lstrip().startswith(END_MARK) and current is not None:
+            cells += [_cell("raw", TESTS_MARK), _cell("code", test_cell(current)), _cell("raw", "# END TESTS")]
+            current = None
+        cells.append(cell)
+    out["cells"] = cells
+    return out
 
 
 def with_points(nb: dict, declarations: dict[str, Declaration]) -> dict:
