@@ -15,21 +15,13 @@ import nbformat
 import pytest
 
 from gdkit.autograder.grade import grade_notebook
-from gdkit.build import build_assignment
 
 from solutions import MISTAKES, SIGMOIDS, SOLUTION, WRONG, solution_cells, write_notebook
-
-REPO = Path(__file__).resolve().parents[2]
 
 CATALOGUE = {"solution": {}}
 CATALOGUE.update({f"wrong {fn}": {fn: source} for fn, source in WRONG.items()})
 CATALOGUE.update({name: {fn: source} for name, (fn, source, _) in MISTAKES.items()})
 CATALOGUE.update({f"sigmoid: {name}": {"sigmoid": source} for name, source in SIGMOIDS.items()})
-
-
-@pytest.fixture(scope="module")
-def handout(tmp_path_factory) -> Path:
-    return build_assignment(REPO / "assignment" / "master.ipynb", tmp_path_factory.mktemp("parity")).student_dir
 
 
 def _in_notebook_verdicts(path: Path) -> dict[str, tuple[bool, str]]:
@@ -58,8 +50,8 @@ def _public_verdicts(report) -> dict[str, bool]:
 def test_notebook_check_equals_gdkit_check_and_the_public_grade(case, handout, tmp_path, student_user):
     folder = tmp_path / "student"
     folder.mkdir()
-    shutil.copytree(handout / "tests", folder / "tests")
-    shutil.copytree(handout / "gdkit_student", folder / "gdkit_student")
+    shutil.copytree(handout.student_dir / "tests", folder / "tests")
+    shutil.copytree(handout.student_dir / "gdkit_student", folder / "gdkit_student")
     notebook = write_notebook(folder / "hw.ipynb", solution_cells(**CATALOGUE[case]))
 
     in_notebook = _in_notebook_verdicts(notebook)
