@@ -22,7 +22,7 @@ from solutions import SOLUTION, WRONG, solution_cells, write_notebook  # noqa: E
 
 # Source lines only the reference (and the master's solutions) contain: none may reach a student's machine.
 REFERENCE_MARKERS = ("ground-truth implementation", "def check_XYW", "def logistic_optimum", "def linear_lipschitz",
-                     "import gdkit", "from gdkit")
+                     "import gdkit\n", "import gdkit.", "from gdkit.", "from gdkit import")
 
 
 def _reference_free(text: str) -> list[str]:
@@ -84,10 +84,20 @@ print(json.dumps({"verdicts": verdicts, "gdkit": sorted(m for m in sys.modules i
 '''
 
 
+OFF_PATH = """
+def gradient_descent(X, y, learn_rate, num_iters, theta=None):
+    theta = np.zeros((X.shape[1], 1)) if theta is None else theta
+    for _ in range(num_iters):
+        theta = theta - learn_rate * compute_gradients(X, y, theta + 1.0)
+    return theta
+"""
+
+
 def test_student_checks_need_only_python_and_numpy(tmp_path):
     write_package(tmp_path, load(REPO / "assignment" / "contract"))
     notebooks = {"right": list(SOLUTION.values()),
-                 "wrong": [WRONG.get(name, source) for name, source in SOLUTION.items()]}
+                 "wrong": [WRONG.get(name, source) for name, source in SOLUTION.items()],
+                 "off": [*SOLUTION.values(), OFF_PATH]}
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     done = subprocess.run([sys.executable, "-I", "-c", BLOCKER + RUN, str(tmp_path), json.dumps(notebooks),
                            json.dumps(list(SOLUTION))], capture_output=True, text=True, timeout=120, env=env,
@@ -100,7 +110,10 @@ def test_student_checks_need_only_python_and_numpy(tmp_path):
     assert verdicts["wrong compute_gradients"].startswith("fail: Expected: [-0.5833333333 -2.0416666667]")
     assert "(This check uses the correct sigmoid in place of yours" in verdicts["wrong compute_logistic_gradients"]
     assert verdicts["wrong sigmoid"].startswith("fail:")
-    assert "OffTheCorrectPath" in verdicts["wrong gradient_descent"]  # asked the gradient at a 2nd theta
+    assert verdicts["wrong gradient_descent"].startswith("fail: Expected: [0.1333333333 0.2")  # 2 updates
+    # the substituted gradient is a look-up along the correct trajectory: elsewhere it says so
+    assert "OffTheCorrectPath: the correct compute_gradients, used in this check in place of yours, is known here " \
+           "only at the points the correct gradient_descent visits" in verdicts["off gradient_descent"], verdicts
 
 
 def _execute_in(venv: Path, notebook: Path) -> dict[str, str]:
