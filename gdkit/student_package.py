@@ -25,7 +25,7 @@ PACKAGE = "gdkit_student"
 # Elementwise helpers: looked up value by value (sigmoid(z) and sigmoid(-z) both work)
 ELEMENTWISE = {"sigmoid"}
 DESCENTS = {"gradient_descent", "logistic_gradient_descent"}
-REQUIREMENTS = "numpy>=2.0\nmatplotlib>=3.8\notter-grader==7.0.0\n"
+REQUIREMENTS = "numpy>=2.0\nmatplotlib>=3.8\notter-grader==7.0.0\nipykernel>=6\n"
 INSTALL = ("Install (once, Python 3.11+):  python -m pip install -r requirements.txt\n"
            "Then open gradient_descent.ipynb in Jupyter, run it top to bottom; grader.check(...) runs the public "
            "checks.\n")

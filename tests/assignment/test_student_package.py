@@ -152,7 +152,8 @@ def test_fresh_venv_installs_the_handout_and_runs_its_checks(handout, tmp_path):
     assert "Expected: [-0.5833333333 -2.0416666667]" in wrong["compute_gradients"]
 
     # nothing of the reference (or gdkit itself) in the venv
-    assert subprocess.run([str(venv / "bin" / "python"), "-c", "import gdkit"], capture_output=True).returncode
+    assert subprocess.run([str(venv / "bin" / "python"), "-c", "import gdkit"], capture_output=True,
+                          cwd=folder).returncode
     site = next(venv.glob("lib/python3*/site-packages"))
     for path in site.rglob("*.py"):
         if "gdkit" in path.parts:
