@@ -188,6 +188,29 @@ def run_otter_assign(master: Path, workdir: Path) -> Path:
 # normalisation (same input -> same bytes)
 
 
+# Otter's init cell names the hand-out's file, so a student who renamed their copy would export the blank
+# hand-out lying next to it. Jupyter names the notebook a kernel runs in JPY_SESSION_NAME, VS Code in
+# __vsc_ipynb_file__: use that file when it is here.
+OTTER_INIT = f'grader = otter.Notebook("{NOTEBOOK_NAME}")'
+OWN_NOTEBOOK_INIT = (
+    "import os\n"
+    "_running = os.environ.get(\"JPY_SESSION_NAME\", \"\") or globals().get(\"__vsc_ipynb_file__\", \"\")\n"
+    "_running = os.path.basename(_running)\n"
+    f"grader = otter.Notebook(_running if _running.endswith(\".ipynb\") and os.path.isfile(_running) "
+    f"else \"{NOTEBOOK_NAME}\")"
+)
+
+
+def export_own_notebook(path: Path) -> None:
+    """Make the student notebook's Otter init cell use the notebook being run (see OWN_NOTEBOOK_INIT)."""
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and OTTER_INIT in c.source]
+    if len(cells) != 1:
+        raise BuildError(f"otter's init cell ({OTTER_INIT}) not found in the student notebook")
+    cells[0].source = cells[0].source.replace(OTTER_INIT, OWN_NOTEBOOK_INIT)
+    nbformat.write(nb, path)
+
+
 def normalise_notebook(path: Path) -> None:
     """Rewrite a notebook deterministically: sequential cell ids, no outputs, canonical JSON."""
     nb = nbformat.read(path, as_version=4)
@@ -243,6 +266,7 @@ def build_assignment(master: Path, out: Path) -> BuildResult:
         student_zip.unlink(missing_ok=True)
 
         shutil.copytree(student_src, student_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        export_own_notebook(student_dir / NOTEBOOK_NAME)
         normalise_notebook(student_dir / NOTEBOOK_NAME)
         declarations = declarations_for(master)
         student_package.write_package(student_dir, declarations)
