@@ -66,6 +66,16 @@ def _tables(declaration: Declaration, args: tuple) -> dict:
     return tables
 
 
+def _mistakes(function: str, mistakes: tuple[tuple[str, str], ...], args: tuple) -> list[dict]:
+    """What each declared wrong implementation returns on the public case (with the correct helpers)."""
+    out = []
+    for say, code in mistakes:
+        namespace: dict = {"np": np, **{name: getattr(ref, name) for name in ref.__all__}}
+        exec(compile(code, f"<mistake of {function}: {say}>", "exec"), namespace)  # the maintainer's own code
+        out.append({"say": say, "value": np.asarray(namespace[function](*args), dtype=np.float64).tolist()})
+    return out
+
+
 def cases(declarations: dict[str, Declaration]) -> dict:
     """``cases.json``'s content: each function's public case with the values computed from the reference."""
     out = {}
@@ -80,6 +90,7 @@ def cases(declarations: dict[str, Declaration]) -> dict:
             "expected": expected.tolist(),
             "shape": list(expected.shape) if case.returns == "array" else [],
             "substitutes": _tables(declaration, args),
+            "mistakes": _mistakes(name, case.mistakes, args),
         }
     return out
 

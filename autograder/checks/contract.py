@@ -38,6 +38,7 @@ class PublicCase:
     args: tuple
     returns: str  # "array" (of the reference's shape) or "number"
     compare: str  # "values" or "probabilities"
+    mistakes: tuple[tuple[str, str], ...] = ()  # (what the student reads, code of a wrong implementation)
 
     def arguments(self) -> tuple:
         """The arguments as the function receives them: lists as fresh float64 arrays."""
@@ -105,12 +106,17 @@ def _declaration(path: Path) -> Declaration:
 
 
 def _public_case(data: object, where: str) -> PublicCase:
-    if not isinstance(data, dict) or not isinstance(data.get("args"), list):
+    if not isinstance(data, dict) or not isinstance(data.get("args"), list) or set(data) - {
+            "args", "returns", "compare", "mistakes"}:
         raise ContractError(f"{where}: 'public_case' needs args: [...] (the public check's arguments)")
     returns, compare = data.get("returns"), data.get("compare", "values")
     if returns not in ("array", "number") or compare not in ("values", "probabilities"):
         raise ContractError(f"{where}: public_case needs returns: array|number and compare: values|probabilities")
-    return PublicCase(tuple(data["args"]), returns, compare)
+    mistakes = data.get("mistakes") or []
+    if not isinstance(mistakes, list) or not all(isinstance(m, dict) and isinstance(m.get("say"), str)
+                                                 and isinstance(m.get("code"), str) for m in mistakes):
+        raise ContractError(f"{where}: public_case.mistakes is a list of {{say: text, code: a wrong def}}")
+    return PublicCase(tuple(data["args"]), returns, compare, tuple((m["say"], m["code"]) for m in mistakes))
 
 
 def load(folder: Path | None = None) -> dict[str, Declaration]:

@@ -20,10 +20,6 @@ CASES = Path(__file__).with_name("cases.json")
 LOOKUP_RTOL = 1e-12
 
 
-class CheckFailed(AssertionError):
-    """The public check failed; the message says what was expected, what was found and the likely mistake."""
-
-
 class OffTheCorrectPath(Exception):  # noqa: N818 - the student reads this name in the error
     """A substituted helper was asked for a value the correct computation never needs."""
 
@@ -65,7 +61,7 @@ def _fail(expected: str, found: str, likely: str = "", note: str = "") -> None:
         lines.append(f"Likely mistake: {likely}")
     if note:
         lines.append(note)
-    raise CheckFailed("\n".join(lines))
+    raise AssertionError("\n".join(lines))  # what Otter shows for a failing check
 
 
 def _matches(given: object, stored: object) -> bool:
@@ -160,8 +156,8 @@ def _shape_likely(shape: tuple, wanted: tuple) -> str:
 
 
 def check(function: str, implementation: object) -> None:
-    """Run ``function``'s public case on ``implementation``; return if it passes, else raise
-    :class:`CheckFailed` (an AssertionError, which Otter shows) saying what was expected and found."""
+    """Run ``function``'s public case on ``implementation``; return if it passes, else raise an AssertionError
+    (which Otter shows) saying what was expected, what was found and the likely mistake."""
     case = cases()[function]
     tables = case["substitutes"]
     note = (f"(This check uses the correct {', '.join(tables)} in place of yours, as the grade does: "
@@ -221,4 +217,13 @@ def _judge(case: dict, result: object, call: str, what: str, wanted: tuple, note
     judged = (comparison.probabilities if case["compare"] == "probabilities" else comparison.compare)(value, expected)
     if not judged:
         _fail(f"{np.array2string(expected.ravel(), precision=10)}",
-              f"{np.array2string(value.ravel(), precision=10)}: {judged.describe()}", "", note)
+              f"{np.array2string(value.ravel(), precision=10)}: {judged.describe()}", _known_mistake(case, value),
+              note)
+
+
+def _known_mistake(case: dict, value: np.ndarray) -> str:
+    """The declared mistake whose result on this case equals the student's, if one does."""
+    for mistake in case.get("mistakes", []):
+        if comparison.close(value, np.array(mistake["value"], dtype=np.float64)):
+            return mistake["say"]
+    return ""
