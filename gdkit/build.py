@@ -163,7 +163,10 @@ def run_otter_assign(master: Path, workdir: Path) -> Path:
     declarations = declarations_for(master)
     nb = master_contract.with_tests(master_contract.with_points(nb, declarations), student_package.test_cell)
     # otter runs the generated checks on the solutions (run_tests) in a kernel that imports gdkit_student
-    student_package.write_package(workdir / "lib", declarations)
+    try:
+        student_package.write_package(workdir / "lib", declarations)
+    except OSError as e:
+        raise BuildError(f"cannot write the student package: {e}") from None
     src.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     result = workdir / "dist"
     cmd = [*_otter_command(), "assign", NOTEBOOK_NAME, "dist"]

@@ -97,6 +97,8 @@ def cases(declarations: dict[str, Declaration]) -> dict:
 
 def write_package(target: Path, declarations: dict[str, Declaration]) -> Path:
     """Write ``target/gdkit_student/`` (code, comparison, cases); returns the package folder."""
+    if not SOURCE.is_dir():
+        raise FileNotFoundError(f"no {SOURCE}: build the hand-out from a gdkit source checkout")
     folder = Path(target) / PACKAGE
     if folder.exists():
         shutil.rmtree(folder)
