@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gdkit.autograder.checks import CONTRACT
 from gdkit.autograder.executor import hiding, sandbox
-from gdkit.autograder.grade import GradeReport, grade_notebook, not_graded_report
+from gdkit.autograder.grade import GradeReport, grade_notebook, not_graded_report, plain_text
 from gdkit.autograder.results.gradescope import provisional_results, results_json, write_atomically
 
 
@@ -94,14 +94,14 @@ def write_csv(path: Path, names: list[str], reports: list[GradeReport]) -> None:
 
 
 def print_check_summary(report: GradeReport, stream=sys.stdout) -> None:
-    """The student-facing summary of ``gdkit check``: one line per check, then what to fix."""
-    print(report.summary, file=stream)
+    """The student-facing summary of ``gdkit check``: one line per check, then what to fix (plain text)."""
+    print(plain_text(report.summary), file=stream)
     print(file=stream)
     for outcome in report.outcomes:
         mark = "PASS" if outcome.passed else "FAIL"
         print(f"[{mark}] {outcome.check.title} ({outcome.score:g}/{outcome.check.points:g})", file=stream)
         if not outcome.passed:
-            for line in outcome.message.splitlines():
+            for line in plain_text(outcome.message).splitlines():
                 print(f"       {line}", file=stream)
     print(f"\nPublic checks: {report.score:g} / {report.max_score:g} points. Hidden checks are run when you "
           "submit.", file=stream)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import time
 import traceback
 from collections.abc import Sequence
@@ -89,7 +90,14 @@ def _cells_summary(cells: list[CellOutcome]) -> list[str]:
 
 
 def _inline(text: str) -> str:
-    return html.escape(text.replace("`", "'").replace("\n", " "), quote=False)[:300]
+    """Student text on one line, made safe for Markdown (see plain_text for the terminal)."""
+    return html.escape(text.replace("`", "'").replace("\n", " ")[:300], quote=False).replace("*", "&#42;")
+
+
+def plain_text(markdown: str) -> str:
+    """A report's Markdown (results.json) as the terminal shows it: no bold markers, no HTML escapes. Student
+    text has its ``*`` escaped (framework.shown, _inline), so every ``**`` here is ours."""
+    return html.unescape(re.sub(r"\*\*(.+?)\*\*", r"\1", markdown))
 
 
 def _not_graded(checks: list[Check], reason: str) -> list[CheckOutcome]:

@@ -156,7 +156,7 @@ def register_descent_checks(
         gap = float(np.max(np.abs(found - best)))
         if not gap <= CONVERGENCE_ATOL:
             fail(f"theta within {CONVERGENCE_ATOL:g} of the optimum after {n} updates at learning rate 1/L",
-                 f"{call.describe()}: max absolute difference {gap:.3g}",
+                 f"{call.describe()}: max absolute difference {gap:.2e}",
                  _convergence_likely(trajectory_likely(found, X, y, lr, n, None)))
 
     @check(fn, "the assignment's experiment")

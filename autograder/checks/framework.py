@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdkit.autograder.checks.compare import (  # noqa: F401 - close, mismatch and RTOL are used via framework
+from gdkit.autograder.checks.compare import (  # noqa: F401 - re-exported: checks import these from framework
     ATOL,
     RTOL,
     Comparison,
@@ -126,7 +126,6 @@ class Context:
 SHAPES = ((7, 3), (11, 2), (5, 4), (13, 5))
 
 
-
 def value_cases(ctx: Context, make_problem: Callable, assignment_data: Callable | None = None) -> list[tuple]:
     """(X, Y, W) on fresh random problems of each of SHAPES, then on the assignment's data if given."""
     cases = []
@@ -143,8 +142,14 @@ def value_cases(ctx: Context, make_problem: Callable, assignment_data: Callable 
 
 
 def shown(text: str) -> str:
-    """Text that came from the student's process, made safe for Markdown output."""
-    return html.escape(text.replace("`", "'"), quote=False)[:300]
+    """Text that came from the student's process, made safe for Markdown output (messages are Markdown; the
+    terminal gets them through grade.plain_text, which undoes exactly these escapes)."""
+    return html.escape(text.replace("`", "'")[:300], quote=False).replace("*", "&#42;")
+
+
+def a_or_an(word: str) -> str:
+    """``word`` with its indefinite article: "an Anything", "a Widget"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' and word[:1] else 'a'} {word}"
 
 
 def fail(expected: str, found: str, likely: str = "") -> None:
@@ -159,7 +164,7 @@ def _outcome_problem(obs: Observation, call: Call) -> tuple[str, str] | None:
     where = call.describe()
     if obs.kind == "missing":
         return (f"{call.fn} is not defined" + ("" if obs.type_name == "undefined" else
-                f" as a function (it is a {shown(obs.type_name)})"),
+                f" as a function (it is {a_or_an(shown(obs.type_name))})"),
                 f"define `def {call.fn}(...)` with exactly this name, and run its cell without errors")
     if obs.kind == "none":
         return (f"{where} returned None",
@@ -186,7 +191,7 @@ def _outcome_problem(obs: Observation, call: Call) -> tuple[str, str] | None:
         return (f"{where} returned an array of shape {obs.shape}",
                 "a broadcast between an (m,) and an (m, 1) array made a huge (m, m) result")
     if obs.kind == "unconvertible":
-        return f"{where} returned a {shown(obs.type_name)}, which is not a number or array", ""
+        return f"{where} returned {a_or_an(shown(obs.type_name))}, which is not a number or array", ""
     if obs.kind == "broken":
         return (f"{where} gave no readable answer",
                 "the notebook interfered with the grader (replaced print, json, os, or closed files) or left "

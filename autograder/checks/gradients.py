@@ -132,7 +132,7 @@ def register_gradient_checks(
             if not rel < FD_TOLERANCE:
                 fail(f"the gradient of the loss: relative error below {FD_TOLERANCE:g} against central "
                      "finite differences",
-                     f"{call.describe()}: relative error {rel:.3g}",
+                     f"{call.describe()}: relative error {rel:.2e}",
                      gradient_likely(fn, found, X, Y, W, candidates)
                      or "the formula is not the derivative of the loss; check each factor against the notes")
 

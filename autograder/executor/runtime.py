@@ -166,7 +166,7 @@ def _describe(exc: BaseException) -> str:
     line = ""
     for frame in reversed(_extract_tb(exc.__traceback__)):
         if frame.filename.startswith("<cell"):
-            line = f" ({frame.filename[1:-1]}, line {frame.lineno})"
+            line = f" (code {frame.filename[1:-1]}, line {frame.lineno})"  # "code cell N", as in the summary
             break
     try:
         text = str(exc)
