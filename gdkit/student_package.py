@@ -16,7 +16,6 @@ import numpy as np
 
 from gdkit import reference as ref
 from gdkit.autograder.checks.contract import Declaration
-from gdkit.autograder.checks.substitutes import sources_for
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "student" / "gdkit_student"
@@ -50,7 +49,7 @@ def _points(declaration: Declaration, args: tuple) -> list[tuple]:
 
 
 def _tables(declaration: Declaration, args: tuple) -> dict:
-    helpers = [name for name, _ in sources_for(declaration.substitutes)]
+    helpers = list(declaration.substitutes)
     points = _points(declaration, args)
     tables: dict = {}
     for helper in helpers:

@@ -16,9 +16,23 @@ its correct version calls, is an earlier question than the function whose probes
 from __future__ import annotations
 
 from gdkit.autograder.checks import descent, gradients, losses, sigmoid  # noqa: F401 - they register checks
+from gdkit.autograder.checks import substitutes as _substitutes
 from gdkit.autograder.checks.contract import ContractError, Declaration, current
 from gdkit.autograder.checks.framework import REGISTRY, Check, CheckFailed, Context
-from gdkit.autograder.checks.substitutes import SOURCES, sources_for
+
+
+def _correct_helpers() -> set[str]:
+    """The helpers substitutes.py has a correct version of (whichever way it sends them to a probe)."""
+    return set(getattr(_substitutes, "HELPERS", None) or getattr(_substitutes, "SOURCES", {}))
+
+
+def _with_dependencies(names: tuple[str, ...]) -> list[str]:
+    """``names`` and the helpers their correct versions call in the student's process, if any."""
+    depends: dict[str, tuple[str, ...]] = getattr(_substitutes, "DEPENDS", {})
+    out: list[str] = []
+    for name in names:
+        out += [*depends.get(name, ()), name]
+    return out
 
 
 def checks_for(declarations: dict[str, Declaration]) -> list[Check]:
@@ -31,11 +45,11 @@ def checks_for(declarations: dict[str, Declaration]) -> list[Check]:
                 raise ContractError(f"assignment/contract/{d.function}.yaml declares the check {c.name!r}, which "
                                     f"has no code in autograder/checks/ (@check({d.function!r}, {c.name!r}))")
             checks.append(Check(d.function, c.name, c.points, c.public, run))
-        for helper, _ in sources_for([s for s in d.substitutes if s in SOURCES]):
+        for helper in _with_dependencies(d.substitutes):
             if helper not in declarations or declarations[helper].question >= d.question:
                 raise ContractError(f"assignment/contract/{d.function}.yaml: its probes substitute {helper}, "
                                     "which must be an earlier question (its own checks run first)")
-        unknown = [s for s in d.substitutes if s not in SOURCES]
+        unknown = [s for s in d.substitutes if s not in _correct_helpers()]
         if unknown:
             raise ContractError(f"assignment/contract/{d.function}.yaml substitutes {', '.join(unknown)}, which "
                                 "has no correct version in autograder/checks/substitutes.py")
