@@ -31,7 +31,8 @@ from pathlib import Path
 
 import nbformat
 
-from gdkit import assignment_config
+from gdkit import assignment_config, master_contract, student_package
+from gdkit.autograder.checks.contract import ContractError, Declaration, default_folder, load
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MASTER = REPO / "assignment" / "master.ipynb"
@@ -63,6 +64,24 @@ class BuildResult:
 # checks before otter runs (so the common mistakes get a clear message instead of a traceback)
 
 
+def contract_folder(master: Path) -> Path:
+    """The declarations a master is built with: ``contract/`` next to it, else the ones gdkit grades with."""
+    beside = Path(master).resolve().parent / "contract"
+    return beside if beside.is_dir() else default_folder()
+
+
+def declarations_for(master: Path) -> dict[str, Declaration]:
+    """The master's declarations, checked against the checks' code; raises BuildError (one line)."""
+    from gdkit.autograder.checks import checks_for
+
+    try:
+        declarations = load(contract_folder(master))
+        checks_for(declarations)
+    except ContractError as e:
+        raise BuildError(str(e)) from None
+    return declarations
+
+
 def _check_master(master: Path) -> None:
     if not master.is_file():
         raise BuildError(f"master notebook not found: {master}")
@@ -82,6 +101,10 @@ def _check_master(master: Path) -> None:
         assignment_config.gdkit_settings(raw)
     except assignment_config.ConfigError as e:
         raise BuildError(f"master notebook {master}: {e}") from None
+    try:
+        master_contract.check(raw, declarations_for(master), master.name)
+    except master_contract.MasterMismatch as e:
+        raise BuildError(str(e)) from None
 
 
 _ERROR_LINE = re.compile(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception)\w*|AssertionError|KeyboardInterrupt):\s*(.*)$")
@@ -137,13 +160,20 @@ def run_otter_assign(master: Path, workdir: Path) -> Path:
     """
     src = workdir / NOTEBOOK_NAME
     nb = assignment_config.for_otter(json.loads(master.read_text(encoding="utf-8")))
+    declarations = declarations_for(master)
+    nb = master_contract.with_tests(master_contract.with_points(nb, declarations), student_package.test_cell)
+    # otter runs the generated checks on the solutions (run_tests) in a kernel that imports gdkit_student
+    try:
+        student_package.write_package(workdir / "lib", declarations)
+    except OSError as e:
+        raise BuildError(f"cannot write the student package: {e}") from None
     src.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     result = workdir / "dist"
     cmd = [*_otter_command(), "assign", NOTEBOOK_NAME, "dist"]
     try:
-        proc = subprocess.run(
-            cmd, cwd=workdir, env=_otter_env(), capture_output=True, text=True, timeout=OTTER_TIMEOUT_S
-        )
+        env = _otter_env()
+        env["PYTHONPATH"] = str(workdir / "lib") + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=OTTER_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise BuildError(f"otter assign did not finish within {OTTER_TIMEOUT_S} s") from None
     except OSError as e:
@@ -159,6 +189,29 @@ def run_otter_assign(master: Path, workdir: Path) -> Path:
 
 # --------------------------------------------------------------------------------------------------------
 # normalisation (same input -> same bytes)
+
+
+# Otter's init cell names the hand-out's file, so a student who renamed their copy would export the blank
+# hand-out lying next to it. Jupyter names the notebook a kernel runs in JPY_SESSION_NAME, VS Code in
+# __vsc_ipynb_file__: use that file when it is here.
+OTTER_INIT = f'grader = otter.Notebook("{NOTEBOOK_NAME}")'
+OWN_NOTEBOOK_INIT = (
+    "import os\n"
+    "_running = os.environ.get(\"JPY_SESSION_NAME\", \"\") or globals().get(\"__vsc_ipynb_file__\", \"\")\n"
+    "_running = os.path.basename(_running)\n"
+    f"grader = otter.Notebook(_running if _running.endswith(\".ipynb\") and os.path.isfile(_running) "
+    f"else \"{NOTEBOOK_NAME}\")"
+)
+
+
+def export_own_notebook(path: Path) -> None:
+    """Make the student notebook's Otter init cell use the notebook being run (see OWN_NOTEBOOK_INIT)."""
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and OTTER_INIT in c.source]
+    if len(cells) != 1:
+        raise BuildError(f"otter's init cell ({OTTER_INIT}) not found in the student notebook")
+    cells[0].source = cells[0].source.replace(OTTER_INIT, OWN_NOTEBOOK_INIT)
+    nbformat.write(nb, path)
 
 
 def normalise_notebook(path: Path) -> None:
@@ -216,11 +269,16 @@ def build_assignment(master: Path, out: Path) -> BuildResult:
         student_zip.unlink(missing_ok=True)
 
         shutil.copytree(student_src, student_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        export_own_notebook(student_dir / NOTEBOOK_NAME)
         normalise_notebook(student_dir / NOTEBOOK_NAME)
+        declarations = declarations_for(master)
+        student_package.write_package(student_dir, declarations)
+        student_package.write_install_files(student_dir)
         _deterministic_zip(student_dir, student_zip, ZIP_ROOT)
 
         shutil.copytree(ag_src, ag_dir, ignore=shutil.ignore_patterns("__pycache__"))
         normalise_notebook(ag_dir / NOTEBOOK_NAME)
+        student_package.write_package(ag_dir, declarations)
         for z in ag_dir.glob("*-autograder_*.zip"):  # otter puts a timestamp in the name
             z.rename(ag_dir / OTTER_ZIP_NAME)
 
@@ -254,7 +312,8 @@ def run_build_cli(args: argparse.Namespace) -> int:
     from gdkit.autograder.gradescope.package import build_gradescope_zip
 
     try:
-        gradescope_zip = build_gradescope_zip(out / "gradescope", hidden_visibility=hidden_visibility(master))
+        gradescope_zip = build_gradescope_zip(out / "gradescope", hidden_visibility=hidden_visibility(master),
+                                             contract=contract_folder(master))
     except BuildError as e:
         print(f"gdkit build: error: {e}", file=sys.stderr)
         return 1
@@ -265,4 +324,5 @@ def run_build_cli(args: argparse.Namespace) -> int:
     print(f"hand-out zip:     {res.student_zip}")
     print(f"otter autograder: {res.otter_autograder_dir}")
     print(f"gradescope zip:   {gradescope_zip}")
+    print(f"declarations:     {contract_folder(master)}")
     return 0

@@ -1,10 +1,16 @@
-"""The hidden and public checks, one module per kind of contract function.
+"""The hidden and public checks. Each contract function is declared in ``assignment/contract/<function>.yaml``
+(question, checks with points and visibility, helpers substituted; read by ``contract.py``); the checks' code is
+one module per kind of function:
 
 - ``gradients.py``: compute_gradients, compute_logistic_gradients
 - ``losses.py``: lin_reg_l2, logistic_loss
 - ``sigmoid.py``: sigmoid
 - ``descent.py``: gradient_descent, logistic_gradient_descent
 - ``framework.py``: what a check is, how it calls student code, how it words a failure
+
+Importing this package checks that code and declarations match one to one (a declared check without code, or
+code without a declaration, is an error naming the file to change) and that every substituted helper, with what
+its correct version calls, is an earlier question than the function whose probes use it.
 """
 
 from __future__ import annotations
@@ -13,27 +19,63 @@ import hashlib
 from pathlib import Path
 
 from gdkit.autograder.checks import descent, gradients, losses, sigmoid  # noqa: F401 - they register checks
+from gdkit.autograder.checks import substitutes as _substitutes
+from gdkit.autograder.checks.contract import ContractError, Declaration, current
 from gdkit.autograder.checks.framework import REGISTRY, Check, CheckFailed, Context
 
-CONTRACT = (
-    "compute_gradients",
-    "lin_reg_l2",
-    "gradient_descent",
-    "sigmoid",
-    "logistic_loss",
-    "compute_logistic_gradients",
-    "logistic_gradient_descent",
-)
+
+def _correct_helpers() -> set[str]:
+    """The helpers substitutes.py has a correct version of (whichever way it sends them to a probe)."""
+    return set(getattr(_substitutes, "HELPERS", None) or getattr(_substitutes, "SOURCES", {}))
+
+
+def _with_dependencies(names: tuple[str, ...]) -> list[str]:
+    """``names`` and the helpers their correct versions call in the student's process, if any."""
+    depends: dict[str, tuple[str, ...]] = getattr(_substitutes, "DEPENDS", {})
+    out: list[str] = []
+    for name in names:
+        out += [*depends.get(name, ()), name]
+    return out
+
+
+def checks_for(declarations: dict[str, Declaration]) -> list[Check]:
+    """Every declared check with its code, in question order then declaration order; raises ContractError."""
+    checks: list[Check] = []
+    for d in declarations.values():
+        for c in d.checks:
+            run = REGISTRY.get((d.function, c.name))
+            if run is None:
+                raise ContractError(f"assignment/contract/{d.function}.yaml declares the check {c.name!r}, which "
+                                    f"has no code in autograder/checks/ (@check({d.function!r}, {c.name!r}))")
+            checks.append(Check(d.function, c.name, c.points, c.public, run))
+        for helper in _with_dependencies(d.substitutes):
+            if helper not in declarations or declarations[helper].question >= d.question:
+                raise ContractError(f"assignment/contract/{d.function}.yaml: its probes substitute {helper}, "
+                                    "which must be an earlier question (its own checks run first)")
+        unknown = [s for s in d.substitutes if s not in _correct_helpers()]
+        if unknown:
+            raise ContractError(f"assignment/contract/{d.function}.yaml substitutes {', '.join(unknown)}, which "
+                                "has no correct version in autograder/checks/substitutes.py")
+    undeclared = sorted(set(REGISTRY) - {(c.function, c.name) for c in checks})
+    if undeclared:
+        fn, name = undeclared[0]
+        raise ContractError(f"the check {name!r} of {fn} has code but no declaration: add it to "
+                            f"assignment/contract/{fn}.yaml")
+    return checks
+
+
+DECLARATIONS = current()
+CHECKS = checks_for(DECLARATIONS)
+CONTRACT = tuple(DECLARATIONS)
 
 
 def all_checks(public_only: bool = False) -> list[Check]:
     """Every check in contract order (the order of the Gradescope tests)."""
-    ordered = sorted(REGISTRY, key=lambda c: CONTRACT.index(c.function))
-    return [c for c in ordered if c.public or not public_only]
+    return [c for c in CHECKS if c.public or not public_only]
 
 
 def points_per_function() -> dict[str, float]:
-    return {fn: sum(c.points for c in REGISTRY if c.function == fn) for fn in CONTRACT}
+    return {d.function: d.points for d in DECLARATIONS.values()}
 
 
 def assignment_fingerprint() -> str:

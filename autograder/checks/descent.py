@@ -12,7 +12,17 @@ from collections.abc import Callable
 import numpy as np
 
 from gdkit import reference as ref
-from gdkit.autograder.checks.framework import Call, Context, check, close, compare, expect_array, fail
+from gdkit.autograder.checks.framework import (
+    Call,
+    Context,
+    check,
+    close,
+    compare,
+    expect_array,
+    fail,
+    public_args,
+    substitutes,
+)
 
 CONVERGENCE_ATOL = 1e-6
 MAX_ITERS = 20_000
@@ -96,26 +106,25 @@ def register_descent_checks(
     lipschitz: Callable,
     assignment_data: Callable,
     assignment_lr: float,
-    substitute: tuple[str, ...],
-    points: dict[str, float],
 ) -> None:
+    substitute = substitutes(fn)  # from assignment/contract/<fn>.yaml
+
     def trajectory_likely(found: np.ndarray, X: np.ndarray, y: np.ndarray, lr: float, n: int,
                           theta0: np.ndarray | None) -> str:
         return descent_likely(fn, reference, optimum, found, X, y, lr, n, theta0)
 
-    @check(fn, "one step from zeros on a small known case", points["public"], public=True)
+    @check(fn, "one step from zeros on a small known case")
     def public(ctx: Context) -> None:
-        X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
-        y = np.array([[0.0], [1.0], [1.0]])
-        call = Call(fn, (X, y, 0.1, 1))
+        X, y, lr, n = public_args(fn)  # assignment/contract/<fn>.yaml: public_case
+        call = Call(fn, (X, y, lr, n))
         [obs] = ctx.call([call], substitute)
-        found = expect_array(obs, call, (2, 1), "theta")
-        expected = reference(X, y, 0.1, 1)
+        expected = reference(X, y, lr, n)
+        found = expect_array(obs, call, expected.shape, "theta")
         if not close(found, expected):
             fail(f"{np.array2string(expected.ravel(), precision=8)} after one update from zeros",
-                 np.array2string(found.ravel(), precision=8), trajectory_likely(found, X, y, 0.1, 1, None))
+                 np.array2string(found.ravel(), precision=8), trajectory_likely(found, X, y, lr, n, None))
 
-    @check(fn, "exactly num_iters updates, from zeros and from a given theta", points["trajectory"])
+    @check(fn, "exactly num_iters updates, from zeros and from a given theta")
     def trajectory(ctx: Context) -> None:
         X, y = make_problem(ctx.rng, 9, 3)
         lr = 0.5 / lipschitz(X)
@@ -130,7 +139,7 @@ def register_descent_checks(
                 fail(f"theta after exactly {n} update(s) from {start}", f"{call.describe()}: {result.describe()}",
                      trajectory_likely(found, X, y, lr, n, t))
 
-    @check(fn, "converges to the optimum at a safe learning rate", points["convergence"])
+    @check(fn, "converges to the optimum at a safe learning rate")
     def convergence(ctx: Context) -> None:
         for _ in range(PROBLEM_DRAWS):  # redraw the rare problem the reference itself cannot solve in time
             X, y = make_problem(ctx.rng, 41, 3)
@@ -150,7 +159,7 @@ def register_descent_checks(
                  f"{call.describe()}: max absolute difference {gap:.2e}",
                  _convergence_likely(trajectory_likely(found, X, y, lr, n, None)))
 
-    @check(fn, "the assignment's experiment", points["assignment"])
+    @check(fn, "the assignment's experiment")
     def assignment(ctx: Context) -> None:
         X, y = assignment_data()
         call = Call(fn, (X, y, assignment_lr, 400))
@@ -171,8 +180,6 @@ register_descent_checks(
     ref.linear_lipschitz,
     ref.linear_data,
     0.1,
-    ("compute_gradients", "lin_reg_l2"),
-    {"public": 0.5, "trajectory": 1.0, "convergence": 1.0, "assignment": 0.5},
 )
 
 register_descent_checks(
@@ -183,6 +190,4 @@ register_descent_checks(
     ref.logistic_lipschitz,
     ref.logistic_data,
     1.0,
-    ("compute_logistic_gradients", "sigmoid", "logistic_loss"),
-    {"public": 0.5, "trajectory": 1.5, "convergence": 1.5, "assignment": 0.5},
 )

@@ -45,17 +45,36 @@ class Check:
         return f"{self.function}: {self.name}"
 
 
-REGISTRY: list[Check] = []
+#: Every check's code, by (function, name); its points and visibility come from the function's declaration.
+REGISTRY: dict[tuple[str, str], Callable[[Context], None]] = {}
 
 
-def check(function: str, name: str, points: float, public: bool = False):
-    """Register a check; the registration order is the order of the Gradescope tests."""
+def check(function: str, name: str):
+    """Register the code of the check ``name`` of ``function``, declared in assignment/contract/<function>.yaml
+    (points, visibility, order); ``gdkit.autograder.checks`` refuses code without a declaration and back."""
 
     def register(run: Callable[[Context], None]) -> Callable[[Context], None]:
-        REGISTRY.append(Check(function, name, points, public, run))
+        if (function, name) in REGISTRY:
+            raise ValueError(f"two checks of {function} are named {name!r}")
+        REGISTRY[(function, name)] = run
         return run
 
     return register
+
+
+def public_args(function: str) -> tuple:
+    """The arguments of ``function``'s public check, as its declaration gives them (lists become float64
+    arrays): the same inputs the notebook's ``grader.check`` uses."""
+    from gdkit.autograder.checks.contract import current
+
+    return current()[function].public_case.arguments()
+
+
+def substitutes(function: str) -> tuple[str, ...]:
+    """The helpers ``function``'s probes substitute, as its declaration says."""
+    from gdkit.autograder.checks.contract import current
+
+    return current()[function].substitutes
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from gdkit.autograder.checks.framework import (
     fail,
     likely_from_factor,
     precision_likely,
+    public_args,
+    substitutes,
     value_cases,
 )
 
@@ -83,10 +85,9 @@ def register_gradient_checks(
     make_problem: Callable,
     assignment_data: Callable,
     candidates: Callable[[int], dict[str, float]],
-    substitute: tuple[str, ...],
-    points: dict[str, float],
 ) -> None:
     """Register the public and hidden checks of one gradient function."""
+    substitute = substitutes(fn)  # from assignment/contract/<fn>.yaml
 
     def judge(found: np.ndarray, expected: np.ndarray, call: Call, what: str) -> None:
         result = compare(found, expected)
@@ -94,27 +95,25 @@ def register_gradient_checks(
             fail(f"{what} equal to {fn}'s formula within rtol {RTOL:g}", f"{call.describe()}: {result.describe()}",
                  gradient_likely(fn, found, *call.args, candidates))
 
-    @check(fn, "shape and a small known value", points["public"], public=True)
+    @check(fn, "shape and a small known value")
     def public(ctx: Context) -> None:
-        X = np.array([[1.0, 2.0], [1.0, -1.0], [1.0, 0.5]])
-        Y = np.array([[1.0], [0.0], [1.0]])
-        W = np.array([[0.5], [-0.25]])
+        X, Y, W = public_args(fn)  # assignment/contract/<fn>.yaml: public_case
         call = Call(fn, (X, Y, W))
         [obs] = ctx.call([call], substitute)
-        found = expect_array(obs, call, (2, 1), "a gradient")
+        found = expect_array(obs, call, W.shape, "a gradient")
         expected = reference(X, Y, W)
         if not close(found, expected):
             fail(f"{np.array2string(expected.ravel(), precision=8)} (as a (2, 1) column)",
                  f"{np.array2string(found.ravel(), precision=8)}", gradient_likely(fn, found, X, Y, W, candidates))
 
-    @check(fn, "shape on non-square inputs", points["shape"])
+    @check(fn, "shape on non-square inputs")
     def shape(ctx: Context) -> None:
         cases = value_cases(ctx, make_problem)
         calls = [Call(fn, case) for case in cases]
         for call, obs, (X, _, _) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
             expect_array(obs, call, (X.shape[1], 1), "a gradient (d, 1), one entry per weight")
 
-    @check(fn, "values on new data and on the assignment's data", points["values"])
+    @check(fn, "values on new data and on the assignment's data")
     def values(ctx: Context) -> None:
         cases = value_cases(ctx, make_problem, assignment_data)
         calls = [Call(fn, case) for case in cases]
@@ -122,7 +121,7 @@ def register_gradient_checks(
             found = expect_array(obs, call, W.shape, "a gradient")
             judge(found, reference(X, Y, W), call, "a gradient")
 
-    @check(fn, "agrees with finite differences of the loss", points["finite_differences"])
+    @check(fn, "agrees with finite differences of the loss")
     def finite_differences(ctx: Context) -> None:
         cases = value_cases(ctx, make_problem)
         calls = [Call(fn, case) for case in cases]
@@ -167,8 +166,6 @@ register_gradient_checks(
     ref.make_linear_problem,
     ref.linear_data,
     linear_candidates,
-    (),
-    {"public": 0.5, "shape": 0.5, "values": 1.0, "finite_differences": 1.0},
 )
 
 register_gradient_checks(
@@ -178,6 +175,4 @@ register_gradient_checks(
     ref.make_logistic_problem,
     ref.logistic_data,
     logistic_candidates,
-    ("sigmoid",),
-    {"public": 0.5, "shape": 0.5, "values": 1.0, "finite_differences": 1.0},
 )

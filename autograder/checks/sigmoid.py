@@ -14,6 +14,8 @@ from gdkit.autograder.checks.framework import (
     fail,
     precision_likely,
     probabilities,
+    public_args,
+    substitutes,
 )
 
 # Beyond this |z| the probability is within 1e-13 of 0 or 1: errors only there come from the tails' handling.
@@ -52,12 +54,12 @@ def _likely(found: np.ndarray, z: np.ndarray) -> str:
     return "sigmoid(z) = 1 / (1 + exp(-z)), element-wise"
 
 
-@check("sigmoid", "known values, same shape as z", 0.5, public=True)
+@check("sigmoid", "known values, same shape as z")
 def public(ctx: Context) -> None:
-    z = np.array([[0.0], [2.0], [-1.0]])
+    (z,) = public_args("sigmoid")  # assignment/contract/sigmoid.yaml: public_case
     call = Call("sigmoid", (z,))
-    [obs] = ctx.call([call])
-    found = expect_array(obs, call, (3, 1), "an array the shape of z")
+    [obs] = ctx.call([call], substitutes("sigmoid"))
+    found = expect_array(obs, call, z.shape, "an array the shape of z")
     expected = ref.sigmoid(z)
     if not probabilities(found, expected):
         fail(f"{np.array2string(expected.ravel(), precision=10)}", f"{np.array2string(found.ravel(), precision=10)}",
@@ -68,11 +70,11 @@ def public(ctx: Context) -> None:
 # good as exact (the tanh form's 1e-16 where the exact value is 4e-18); see compare.probabilities.
 
 
-@check("sigmoid", "values on arrays of several shapes", 0.75)
+@check("sigmoid", "values on arrays of several shapes")
 def values(ctx: Context) -> None:
     zs = [ctx.rng.normal(scale=4, size=shape) for shape in ((7, 1), (5,), (3, 4))]
     calls = [Call("sigmoid", (z,)) for z in zs]
-    for call, obs, z in zip(calls, ctx.call(calls), zs, strict=True):
+    for call, obs, z in zip(calls, ctx.call(calls, substitutes("sigmoid")), zs, strict=True):
         found = expect_array(obs, call, z.shape, "an array the shape of z")
         result = probabilities(found, ref.sigmoid(z))
         if not result:
@@ -80,12 +82,12 @@ def values(ctx: Context) -> None:
                  f"{call.describe()}: {result.describe()}", _likely(found, z))
 
 
-@check("sigmoid", "finite and accurate for |z| up to 1000", 0.75)
+@check("sigmoid", "finite and accurate for |z| up to 1000")
 def large(ctx: Context) -> None:
     z = np.array([[-1000.0], [-750.0], [-40.0], [-5.5], [5.5], [40.0], [750.0], [1000.0]])
     z = z * ctx.rng.uniform(0.95, 1.0, size=z.shape)
     call = Call("sigmoid", (z,))
-    [obs] = ctx.call([call])
+    [obs] = ctx.call([call], substitutes("sigmoid"))
     found = expect_array(obs, call, z.shape, "values in [0, 1] for every z")
     result = probabilities(found, ref.sigmoid(z))
     if not result:

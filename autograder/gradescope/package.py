@@ -27,7 +27,7 @@ import gdkit
 from gdkit.autograder.results.gradescope import VISIBILITIES
 
 ZIP_NAME = "autograder.zip"
-RUNTIME_ROOTS = ("numpy", "matplotlib", "nbformat")
+RUNTIME_ROOTS = ("numpy", "matplotlib", "nbformat", "pyyaml")  # pyyaml: the declarations (contract/*.yaml)
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 EXECUTABLE = 0o755
 REGULAR = 0o644
@@ -102,12 +102,21 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def build_wheel(root: Path, out_dir: Path) -> Path:
-    """A pure-Python wheel of gdkit (py3-none-any), deterministic, written into ``out_dir``."""
+def contract_files(folder: Path) -> dict[str, bytes]:
+    """The declarations in ``folder`` as the wheel's ``gdkit/assignment/contract/*.yaml``."""
+    return {f"gdkit/assignment/contract/{p.name}": p.read_bytes() for p in sorted(Path(folder).glob("*.yaml"))}
+
+
+def build_wheel(root: Path, out_dir: Path, contract: Path | None = None) -> Path:
+    """A pure-Python wheel of gdkit (py3-none-any), deterministic, written into ``out_dir``; with ``contract``,
+    the declarations (points, checks) of that folder instead of the checkout's."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     name, version = project["name"], project["version"]
     dist_info = f"{name}-{version}.dist-info"
     files = wheel_files(root)
+    if contract is not None:
+        files = {p: data for p, data in files.items() if not p.startswith("gdkit/assignment/contract/")}
+        files.update(contract_files(contract))
     files[f"{dist_info}/METADATA"] = _metadata_text(project).encode()
     files[f"{dist_info}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: gdkit.autograder.gradescope.package\nRoot-Is-Purelib: true\n"
@@ -213,8 +222,10 @@ def template(name: str) -> bytes:
     return resources.files("gdkit.autograder.gradescope").joinpath("templates", name).read_bytes()
 
 
-def build_gradescope_zip(out_dir: Path, *, hidden_visibility: str = "after_published") -> Path:
-    """Write ``out_dir/autograder.zip`` (the file to upload to Gradescope) and return its path."""
+def build_gradescope_zip(out_dir: Path, *, hidden_visibility: str = "after_published",
+                         contract: Path | None = None) -> Path:
+    """Write ``out_dir/autograder.zip`` (the file to upload to Gradescope) and return its path. ``contract``: the
+    folder of declarations the zip grades with (default: the checkout's ``assignment/contract``)."""
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"hidden_visibility must be one of {VISIBILITIES}; got {hidden_visibility!r}")
     out_dir = Path(out_dir)
@@ -222,7 +233,7 @@ def build_gradescope_zip(out_dir: Path, *, hidden_visibility: str = "after_publi
     root = repo_root()
     config = json.dumps({"hidden_visibility": hidden_visibility}, indent=2, sort_keys=True) + "\n"
     with tempfile.TemporaryDirectory() as tmp:
-        wheel = build_wheel(root, Path(tmp))
+        wheel = build_wheel(root, Path(tmp), contract)
         entries = [
             ("gdkit_config.json", config.encode(), REGULAR),
             (wheel.name, wheel.read_bytes(), REGULAR),

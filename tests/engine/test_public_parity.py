@@ -1,0 +1,68 @@
+"""The public checks are the same cases everywhere (issue 9, item 2 and its acceptance).
+
+For the solution and each known mistake of the catalogue (``solutions.py``: WRONG, MISTAKES, SIGMOIDS) a
+notebook is executed with nbclient next to the built hand-out's ``tests/`` and ``gdkit_student/``; the verdict of
+each ``grader.check("q")`` must equal ``gdkit check``'s (the grader's public checks) and the public part of the
+full grade.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gdkit.autograder.grade import grade_notebook
+
+from solutions import MISTAKES, SIGMOIDS, SOLUTION, WRONG, solution_cells, write_notebook
+
+CATALOGUE = {"solution": {}}
+CATALOGUE.update({f"wrong {fn}": {fn: source} for fn, source in WRONG.items()})
+CATALOGUE.update({name: {fn: source} for name, (fn, source, _) in MISTAKES.items()})
+CATALOGUE.update({f"sigmoid: {name}": {"sigmoid": source} for name, source in SIGMOIDS.items()})
+
+
+def _in_notebook_verdicts(path: Path) -> dict[str, tuple[bool, str]]:
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    verdicts = {}
+    for cell in nb.cells:
+        source = cell.source.strip()
+        if cell.cell_type == "code" and source.startswith('grader.check("'):
+            name = source.split('"')[1]
+            text = "".join(o.get("text", "") or str(o.get("data", {}).get("text/plain", "")) +
+                           (o.get("evalue", "") if o.get("output_type") == "error" else "")
+                           for o in cell.outputs)
+            verdicts[name] = ("All test cases passed!" in text, text)
+    return verdicts
+
+
+def _public_verdicts(report) -> dict[str, bool]:
+    return {o.check.function: o.passed for o in report.outcomes if o.check.public}
+
+
+@pytest.mark.parametrize("case", list(CATALOGUE))
+def test_notebook_check_equals_gdkit_check_and_the_public_grade(case, handout, tmp_path, student_user):
+    folder = tmp_path / "student"
+    folder.mkdir()
+    shutil.copytree(handout.student_dir / "tests", folder / "tests")
+    shutil.copytree(handout.student_dir / "gdkit_student", folder / "gdkit_student")
+    notebook = write_notebook(folder / "hw.ipynb", solution_cells(**CATALOGUE[case]))
+
+    in_notebook = _in_notebook_verdicts(notebook)
+    assert set(in_notebook) == set(SOLUTION), in_notebook
+    check = _public_verdicts(grade_notebook(notebook, public_only=True, user=student_user))
+    grade = _public_verdicts(grade_notebook(notebook, user=student_user))
+    notebook_verdicts = {name: passed for name, (passed, _) in in_notebook.items()}
+    assert notebook_verdicts == check == grade, {n: t for n, (_, t) in in_notebook.items()}
+    if case == "solution":
+        assert all(check.values())
+    elif not case.startswith("sigmoid: "):
+        # the public checks catch a mistake on its own function only, or not at all; never elsewhere
+        [function] = CATALOGUE[case]
+        assert all(passed for name, passed in check.items() if name != function), check
