@@ -93,7 +93,7 @@ def register_gradient_checks(
         result = compare(found, expected)
         if not result:
             fail(f"{what} equal to {fn}'s formula within rtol {RTOL:g}", f"{call.describe()}: {result.describe()}",
-                 gradient_likely(fn, found, *call.args, candidates))
+                 gradient_likely(fn, found, call.args[0], call.args[1], call.args[2], candidates))
 
     @check(fn, "shape and a small known value")
     def public(ctx: Context) -> None:
@@ -128,7 +128,8 @@ def register_gradient_checks(
         for call, obs, (X, Y, W) in zip(calls, ctx.call(calls, substitute), cases, strict=True):
             found = expect_array(obs, call, W.shape, "a gradient")
             numeric = central_differences(loss, X, Y, W)
-            rel = np.linalg.norm(found - numeric) / max(np.linalg.norm(found), np.linalg.norm(numeric), 1e-300)
+            rel = float(np.linalg.norm(found - numeric)) / max(float(np.linalg.norm(found)),
+                                                                float(np.linalg.norm(numeric)), 1e-300)
             if not rel < FD_TOLERANCE:
                 fail(f"the gradient of the loss: relative error below {FD_TOLERANCE:g} against central "
                      "finite differences",

@@ -39,7 +39,7 @@ def interpreter_folders(python: str) -> list[Path]:
 
 def installed_gdkit(folders: list[Path]) -> list[Path]:
     """Every importable ``gdkit`` package folder under ``folders`` (site-packages and dist-packages)."""
-    found = []
+    found: list[Path] = []
     for folder in folders:
         for pattern in ("lib/python3*/site-packages/gdkit", "lib/python3*/dist-packages/gdkit",
                         "lib/python3/dist-packages/gdkit", "local/lib/python3*/dist-packages/gdkit"):

@@ -243,7 +243,7 @@ def _probe_in_folder(bwrap: str, python: str, uid: int | None, gid: int | None) 
         os.chmod(tmp, 0o755)
         user = StudentUser("probe", uid, gid) if uid is not None and gid is not None else None
         if user is not None:
-            os.chown(run, uid, gid)
+            os.chown(run, user.uid, user.gid)
         argv = (_setpriv(user) if user else []) + [
             bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--uid", str(allowlist.UID),
             "--gid", str(allowlist.GID), "--cap-drop", "ALL", *allowlist.mounts(python, run, mask, etc), "--",

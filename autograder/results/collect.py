@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gdkit.autograder.checks import CONTRACT, points_per_function
 
@@ -109,23 +110,29 @@ def _text(value, default: str = "") -> str:
     return value if isinstance(value, str) else default
 
 
-def _number(value, default: float | None = 0.0) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+def _maybe_number(value) -> float | None:
+    """A JSON number as a float; None for anything else (booleans included)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _number(value) -> float:
+    number = _maybe_number(value)
+    return 0.0 if number is None else number
 
 
 def _from_document(folder: str, doc: dict) -> StudentResult:
-    extra = doc.get("extra_data") if isinstance(doc.get("extra_data"), dict) else {}
+    extra: dict[str, Any] = doc["extra_data"] if isinstance(doc.get("extra_data"), dict) else {}
     tests = [_test(t) for t in doc.get("tests", []) if isinstance(t, dict)]
     summary = _text(doc.get("output"))
     status, reason = _status(extra, summary, tests)
     max_score = sum(t.max_score for t in tests) if tests else full_marks()
-    score = _number(doc.get("score"), None)
+    score = _maybe_number(doc.get("score"))
     if score is None:
         score = sum(t.score for t in tests)
-    seconds = _number(extra.get("seconds"), None)
+    seconds = _maybe_number(extra.get("seconds"))
     if seconds is None:
-        seconds = _number(doc.get("execution_time"), None)
-    cells = extra.get("cells") if isinstance(extra.get("cells"), list) else _cells_from_summary(summary)
+        seconds = _maybe_number(doc.get("execution_time"))
+    cells: list[Any] = extra["cells"] if isinstance(extra.get("cells"), list) else _cells_from_summary(summary)
     submission_id = extra.get("submission_id")
     return StudentResult(
         folder=folder,

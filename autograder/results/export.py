@@ -235,8 +235,10 @@ def write_export(out: Path, fmt_name: str, *, roster: Path | None = None, output
         if fmt_name == "canvas":
             writer.writerow([*CANVAS_COLUMNS, assignment])
             for m in exported:
-                e = m.entry
-                writer.writerow([e.name, e.canvas_id, e.sid, e.login, e.section, fmt(m.result.score)])
+                entry = m.entry
+                assert entry is not None  # canvas needs a roster: every exported match has its entry
+                writer.writerow([entry.name, entry.canvas_id, entry.sid, entry.login, entry.section,
+                                 fmt(m.result.score)])
         else:
             writer.writerow(GRADESCOPE_COLUMNS)
             for m in exported:

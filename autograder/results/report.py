@@ -249,12 +249,12 @@ def _path(path: str) -> str:
 
 
 def _slowest_section(students: list[StudentResult]) -> str:
-    timed = sorted((s for s in students if s.seconds is not None), key=lambda s: -s.seconds)[:SLOWEST]
+    timed = sorted(((s.seconds, s) for s in students if s.seconds is not None), key=lambda p: -p[0])[:SLOWEST]
     if not timed:
         return ""
-    longest = timed[0].seconds or 1.0
-    rows = [f"<tr><td>{_student_link(s)}</td><td class='num'>{s.seconds:.2f} s</td>"
-            f"<td>{bar(s.seconds / longest if longest else 0, plain=True)}</td></tr>" for s in timed]
+    longest = timed[0][0] or 1.0
+    rows = [f"<tr><td>{_student_link(s)}</td><td class='num'>{seconds:.2f} s</td>"
+            f"<td>{bar(seconds / longest, plain=True)}</td></tr>" for seconds, s in timed]
     return ("<section id='slowest'><h2>Slowest notebooks</h2><table class='data compact'><thead><tr><th>student</th>"
             "<th>grading time</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></section>")
 

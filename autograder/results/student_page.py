@@ -37,17 +37,17 @@ def render_student_page(s: StudentResult, *, report_href: str = "../report.html"
             f"<td>{markdown_inline(str(c.get('error', '')))}</td></tr>" for c in s.cells)
         parts.append("<section><h2>Cells that did not run cleanly</h2><table class='data'><thead><tr><th>code cell"
                      f"</th><th>what happened</th><th>error</th></tr></thead><tbody>{rows}</tbody></table></section>")
-    rows = []
+    test_rows: list[str] = []
     for t in s.tests:
         state = "passed" if t.passed else "failed"
-        rows.append(f"<tr><td><code>{esc(t.function)}</code></td><td>{esc(t.check)}"
+        test_rows.append(f"<tr><td><code>{esc(t.function)}</code></td><td>{esc(t.check)}"
                     f"{'' if t.public else ' <span class=tag>hidden</span>'}</td>"
                     f"<td><span class='tag {state}'>{state}</span></td>"
                     f"<td class='num'>{fmt(t.score)} / {fmt(t.max_score)}</td>"
                     f"<td>{'' if t.passed else markdown_block(t.output)}</td></tr>")
-    if rows:
+    if test_rows:
         parts.append("<section id='tests'><h2>Checks</h2><table class='data'><thead><tr><th>function</th><th>check"
-                     "</th><th>result</th><th>points</th><th>message</th></tr></thead><tbody>" + "".join(rows)
+                     "</th><th>result</th><th>points</th><th>message</th></tr></thead><tbody>" + "".join(test_rows)
                      + "</tbody></table></section>")
     elif s.status != GRADED:
         parts.append("<section><p>No checks were run for this submission.</p></section>")
