@@ -87,10 +87,13 @@ _dumps = json.dumps
 _loads = json.loads
 
 
-def write_frame(fd: int, obj: object) -> None:
-    """One frame: 10 ASCII digits of length, then the UTF-8 JSON."""
-    data = _dumps(obj, allow_nan=True).encode("utf-8")
-    view = memoryview(b"%010d" % len(data) + data)
+def write_frame(fd: int, *objs: object) -> None:
+    """Frames in one write: for each object 10 ASCII digits of length, then the UTF-8 JSON."""
+    parts = []
+    for obj in objs:
+        data = _dumps(obj, allow_nan=True).encode("utf-8")
+        parts += [b"%010d" % len(data), data]
+    view = memoryview(b"".join(parts))
     while view:
         n = _write(fd, view)
         view = view[n:]
@@ -245,7 +248,7 @@ def _callback_arg(value) -> dict:
     """A stub's argument as plain numbers; what numpy cannot read as float64 is the caller's TypeError."""
     try:
         arr = _np_array(value, dtype=_float64)
-    except BaseException as exc:  # noqa: BLE001 - a hostile __array__ or __float__
+    except BaseException:  # noqa: BLE001 - a hostile __array__ or __float__
         raise TypeError(f"expected a numeric array, got {type(value).__name__[:60]}") from None
     if arr.size > MAX_ELEMENTS:
         raise ValueError(f"array of {arr.size} elements is too big (at most {MAX_ELEMENTS})")
@@ -355,8 +358,9 @@ def _relay_answer(answers_w: int) -> None:
     frame = read_frame(CMD_FD)
     if frame is None:
         _exit(0)  # the grader is gone
-    if frame.get("op") != "answer" or answers_w < 0:
-        return  # a late answer to a probe already over, or one nobody asked for during a cell
+    if frame.get("op") != "answer":
+        _pending.append(frame)  # the next request, sent as soon as the child's reply arrived: served next
+        return
     try:
         write_frame(answers_w, frame)
     except OSError:  # the child died or closed its end
@@ -372,7 +376,8 @@ def _wait_for(pid: int, done_r: int, answers_w: int) -> tuple[bool, int]:
         exited = _pidfd_open(pid) if _pidfd_open is not None else -1
     except OSError:  # no pidfd here (old kernel, filtered syscall): poll instead
         exited = -1
-    watch = [done_r, CMD_FD] + ([exited] if exited >= 0 else [])
+    # Only a probe's child calls back: during a cell the command pipe is left for the next head to read.
+    watch = [done_r] + ([CMD_FD] if answers_w >= 0 else []) + ([exited] if exited >= 0 else [])
     status = -1
     said_done = False
     try:
@@ -383,7 +388,7 @@ def _wait_for(pid: int, done_r: int, answers_w: int) -> tuple[bool, int]:
                 watch.remove(done_r)
                 if said_done:
                     return True, -1
-            if CMD_FD in ready:
+            if CMD_FD in ready and not _pending:
                 _relay_answer(answers_w)
             reaped = _reap_children(pid)
             if reaped is not None:
@@ -421,7 +426,8 @@ def _in_child(work, becomes_head: bool) -> bool:
         reply = work(answers_r)
         if _getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
             _exit(0)
-        write_frame(REPLY_FD, reply)
+        # The reply and the end of the request together: the old head may be gone (a cell can kill it).
+        write_frame(REPLY_FD, reply, {"op": "ended"})
         try:
             _close(answers_r)
         except OSError:  # the cell closed it
@@ -446,7 +452,6 @@ def _in_child(work, becomes_head: bool) -> bool:
     if not said_done:
         write_frame(REPLY_FD, {"op": "died", "status": status})
         return False
-    write_frame(REPLY_FD, {"op": "ended"})  # every request ends with ended or died: the grader stays in step
     if becomes_head:
         _exit(0)  # the child holds the state now; the root reaps us
     if status == -1:
@@ -458,9 +463,12 @@ def _cell_reply(ns: dict, index: int, source: str, answers: int) -> dict:
     return {"op": "cell_done", **run_cell(ns, index, source)}
 
 
+_pending: list[dict] = []  # a request read while relaying answers
+
+
 def _serve_as_head(ns: dict) -> None:
     while True:
-        cmd = read_frame(CMD_FD)
+        cmd = _pending.pop() if _pending else read_frame(CMD_FD)
         if cmd is None or cmd.get("op") == "exit":
             _exit(0)
         op = cmd.get("op")

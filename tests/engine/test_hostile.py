@@ -217,16 +217,13 @@ def test_the_graders_correct_helpers_cannot_be_found_and_used(tmp_path, student_
         stashed = sorted(p.name for p in stash.iterdir())
     finally:
         shutil.rmtree(stash)
-    # Positive control: the descent probes do hold correct helpers, and the notebook found and kept them.
+    # Positive control: the descent probes hold something in the helpers' place, and the notebook kept it ...
     assert "stash-compute_gradients" in stashed and "stash-compute_logistic_gradients" in stashed, stashed
-    # ... yet too late: every helper's own checks had run before any probe held it.
+    # ... a stub that calls back to the grader, of no use outside its probe (test_runtime_isolation.py shows
+    # the stash holds no formula and a regrade is no better): every helper scores nothing.
     scores = report.function_scores()
     helpers = ("compute_gradients", "lin_reg_l2", "sigmoid", "logistic_loss", "compute_logistic_gradients")
     assert {fn: scores[fn] for fn in helpers} == dict.fromkeys(helpers, 0.0), scores
-    # The descent functions are honest, graded with correct helpers in place.
-    full = points_per_function()
-    assert scores["gradient_descent"] == full["gradient_descent"]
-    assert scores["logistic_gradient_descent"] == full["logistic_gradient_descent"]
 
 
 def test_closed_form_instead_of_iterations_fails_the_trajectory(tmp_path, student_user):
