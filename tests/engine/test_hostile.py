@@ -131,16 +131,16 @@ def test_tricks_earn_nothing_beyond_honest_work(tmp_path, student_user, trick):
     assert full_except(report, "compute_gradients")
 
 
-def test_processes_left_sleeping_at_the_limit_end_grading_with_a_reason(tmp_path, student_user):
-    # Copies that sleep hold the process limit, so the notebook cannot go on: a bounded zero that says why.
+def test_processes_left_sleeping_at_the_limit_cost_nothing_but_are_killed(tmp_path, student_user):
+    # Copies that sleep hold the process limit. The runtime needs no process per cell (the head that hands over
+    # to its cell's child exits), so the slot each cell frees is the one the next fork takes: grading goes on.
     hoard = ("import os, time\nfor _ in range(2000):\n    try:\n        if os.fork() == 0:\n"
              "            time.sleep(1000)\n    except OSError:\n        break")
     cells = solution_cells()
     cells.insert(3, hoard)
     report, seconds = grade(tmp_path, cells, student_user)
     assert seconds < 30
-    assert "left processes running" in report.summary
-    assert all("process limit" in o.message for o in report.outcomes if not o.passed)
+    assert report.score == report.max_score, [o.message for o in report.outcomes if not o.passed]
     if student_user is not None:
         assert processes_of(student_user.uid) == [], "a student process outlived grading"
 
