@@ -91,7 +91,7 @@ class Context:
         the grader's correct versions of the helpers named in ``substitute`` in place of the student's (stubs
         that call back to this process: see :mod:`gdkit.autograder.checks.substitutes`)."""
         payload = [{"fn": c.fn, "args": [_encode(a) for a in c.args]} for c in calls]
-        outcome = self.session.probe(payload, substitute, substitutes.answer)
+        outcome = self.session.probe(payload, substitute, substitutes.Helpers())
         return observe_batch(outcome, len(calls))
 
 

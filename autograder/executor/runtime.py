@@ -207,7 +207,7 @@ def _describe(exc: BaseException) -> str:
 
 def _decode(obj):
     if isinstance(obj, dict) and "__array__" in obj:
-        arr = _np_array(obj["__array__"], dtype=_float64).reshape(obj["shape"])
+        arr = _np_array(obj["__array__"], dtype=_float64).reshape(obj["shape"]).copy()  # owns its data
         arr.setflags(write=False)  # in-place mutation of an input raises, and is reported as such
         return arr
     return obj
@@ -244,8 +244,19 @@ class CallbackRefused(Exception):
     """The grader would not compute a substituted helper for these arguments (its text says why)."""
 
 
-def _callback_arg(value) -> dict:
-    """A stub's argument as plain numbers; what numpy cannot read as float64 is the caller's TypeError."""
+def _callback_arg(value, sent: dict) -> dict:
+    """A stub's argument as plain numbers; what numpy cannot read as float64 is the caller's TypeError.
+
+    A read-only array already sent in this probe (the probe's own X and y, passed on every iteration) goes as
+    a reference to what the grader kept: a descent's thousands of calls then send only W.
+    """
+    if _isinstance(value, numpy.ndarray) and not value.flags.writeable and value.base is None:
+        key = id(value)
+        if key in sent:
+            return {"ref": sent[key][0]}
+        sent[key] = (len(sent), value)  # keeping the array keeps its id from being reused
+        return {"__array__": _np_array(value, dtype=_float64).ravel().tolist(),
+                "shape": [int(s) for s in value.shape], "keep": sent[key][0]}
     try:
         arr = _np_array(value, dtype=_float64)
     except BaseException:  # noqa: BLE001 - a hostile __array__ or __float__
@@ -255,7 +266,7 @@ def _callback_arg(value) -> dict:
     return {"__array__": arr.ravel().tolist(), "shape": [int(s) for s in arr.shape]}
 
 
-def _stub(name: str, answers: int):
+def _stub(name: str, answers: int, sent: dict):
     """What stands for the grader's ``name`` in a probe: it forwards each call and returns the grader's answer.
 
     It holds no formula: its arguments go to the grader on the reply channel, the head relays the answer from
@@ -265,7 +276,7 @@ def _stub(name: str, answers: int):
     def helper(*args):
         if len(args) > 8:
             raise TypeError(f"{name}() takes at most 8 arguments ({len(args)} given)")
-        write_frame(REPLY_FD, {"op": "callback", "name": name, "args": [_callback_arg(a) for a in args]})
+        write_frame(REPLY_FD, {"op": "callback", "name": name, "args": [_callback_arg(a, sent) for a in args]})
         answer = read_frame(answers)
         if answer is None:
             raise CallbackRefused(f"{name}: no answer from the grader")
@@ -285,8 +296,9 @@ def answer_probe(ns: dict, cmd: dict, answers: int) -> dict:
     sys.stdout = sys.stderr = open(_DEVNULL, "w")  # noqa: SIM115 - printing in loops costs time, shows nothing
     warnings.simplefilter("ignore")
     # The grader's helpers, for this probe only: stubs that call back to the grader, in place of the student's.
+    sent: dict = {}  # read-only arrays the grader already has, shared by the stubs of this probe
     for name in cmd.get("substitutes", []):
-        ns[name] = _stub(name, answers)
+        ns[name] = _stub(name, answers, sent)
     replies = []
     for call in cmd["calls"]:
         fn = ns.get(call["fn"])
