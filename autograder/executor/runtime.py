@@ -65,6 +65,9 @@ _pipe = os.pipe
 _close = os.close
 _select = select.select
 _pidfd_open = getattr(os, "pidfd_open", None)
+_listdir = os.listdir
+_kill = os.kill
+_open = open
 _new_module = types.ModuleType
 _modules = sys.modules
 _compile = compile
@@ -352,6 +355,38 @@ def _reap_children(watched: int = 0) -> int | None:
             status = code
 
 
+def _end_leftovers(me: int) -> None:
+    """End the processes a cell left in its process group (a fork bomb's copies still forking, sleepers): they
+    would hold the process limit and the CPU the next requests need. Cheap when the cell forked nothing."""
+    try:
+        _waitpid(-1, _WNOHANG)
+    except ChildProcessError:
+        return  # no child, no orphan adopted: nothing was left
+    for _ in range(50):  # copies may fork while we look; each pass ends what it finds
+        found = False
+        try:
+            names = _listdir("/proc")
+        except OSError:
+            return
+        for name in names:
+            if not name.isdigit() or int(name) == me:
+                continue
+            try:
+                with _open(f"/proc/{name}/stat", "rb") as f:
+                    fields = f.read().rpartition(b")")[2].split()
+            except OSError:
+                continue
+            if len(fields) > 2 and int(fields[2]) == me:  # process group: ours (we lead it)
+                found = True
+                try:
+                    _kill(int(name), 9)
+                except OSError:
+                    pass
+        _reap_children()
+        if not found:
+            return
+
+
 def _fork_when_allowed() -> int:
     """Fork, waiting a little while the student's exiting processes still fill the process limit."""
     deadline = _monotonic() + FORK_PATIENCE
@@ -438,6 +473,8 @@ def _in_child(work, becomes_head: bool) -> bool:
         reply = work(answers_r)
         if _getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
             _exit(0)
+        if becomes_head:
+            _end_leftovers(me)
         # The reply and the end of the request together: the old head may be gone (a cell can kill it).
         write_frame(REPLY_FD, reply, {"op": "ended"})
         try:
