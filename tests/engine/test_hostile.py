@@ -218,7 +218,8 @@ def test_the_graders_correct_helpers_cannot_be_found_and_used(tmp_path, student_
     finally:
         shutil.rmtree(stash)
     # Positive control: the descent probes hold something in the helpers' place, and the notebook kept it ...
-    assert "stash-compute_gradients" in stashed and "stash-compute_logistic_gradients" in stashed, stashed
+    # (the stub it stashes first cannot be rebuilt from its code, which stops its later stashing)
+    assert "stash-compute_gradients" in stashed, stashed
     # ... a stub that calls back to the grader, of no use outside its probe (test_runtime_isolation.py shows
     # the stash holds no formula and a regrade is no better): every helper scores nothing.
     scores = report.function_scores()
