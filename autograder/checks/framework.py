@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdkit.autograder.checks import substitutes as helpers
 from gdkit.autograder.checks.compare import (  # noqa: F401 - re-exported: checks import these from framework
     ATOL,
     RTOL,
@@ -23,7 +24,6 @@ from gdkit.autograder.checks.compare import (  # noqa: F401 - re-exported: check
     mismatch,
     probabilities,
 )
-from gdkit.autograder.checks.substitutes import sources_for
 from gdkit.autograder.executor.session import ExecutorSession
 from gdkit.autograder.observations import Observation, observe_batch
 
@@ -116,9 +116,10 @@ class Context:
 
     def call(self, calls: Sequence[Call], substitute: Sequence[str] = ()) -> list[Observation]:
         """Run the calls in one forked child of the student process (one wall-clock limit for them all), with
-        the grader's correct versions of the helpers named in ``substitute`` in place of the student's."""
+        the grader's correct versions of the helpers named in ``substitute`` in place of the student's (stubs
+        that call back to this process: see :mod:`gdkit.autograder.checks.substitutes`)."""
         payload = [{"fn": c.fn, "args": [_encode(a) for a in c.args]} for c in calls]
-        outcome = self.session.probe(payload, sources_for(substitute))
+        outcome = self.session.probe(payload, substitute, helpers.Helpers())
         return observe_batch(outcome, len(calls))
 
 

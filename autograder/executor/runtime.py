@@ -8,10 +8,19 @@ Protocol: commands arrive on file descriptor ``CMD_FD``, replies leave on ``REPL
 frame of 10 ASCII digits (the length) followed by that many bytes of UTF-8 JSON. Nothing the student's code
 can do here is trusted by the grader: replies are plain data that the grader validates.
 
-Process structure (a fork chain): the process holding the namespace is the *head*. For each cell the head
-forks a child that runs the cell and then becomes the new head; the old head waits. If the child dies or is
-killed (a hang the grader stops), the old head reports it and goes on with the state from before that cell.
-Each probe batch runs in a forked child of the head, so a call that hangs or crashes costs only its batch.
+Process structure: the first process (the *root*) never runs student code; it forks the *head*, the process
+holding the cells' namespace, and reaps what exits. For each cell the head forks a child that runs the cell.
+If the child dies or is killed (a hang the grader stops), the head reports it and goes on with the state from
+before that cell; if the child finishes, it becomes the new head and the old head exits (the root adopts and
+reaps it): the number of processes never grows with the number of cells. Each probe batch runs in a forked
+child of the head, so a call that hangs or crashes costs only its batch.
+
+Correct code never enters this process: a helper the grader substitutes during a probe is a stub that sends
+its arguments to the grader (a ``callback`` frame) and returns the grader's answer, which the head relays
+from the command pipe (only the head reads it, a whole frame at a time, so it stays in step).
+
+The cells run in a fresh ``__main__`` module of their own, and everything the runtime calls is a reference
+taken at start: cells that rebind ``os.pipe``, ``json.dumps`` or module globals change nothing here.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import ctypes
 import functools
 import json
 import os
+import select
 import signal
 import sys
 import time
@@ -50,6 +60,23 @@ _read = os.read
 _fork = os.fork
 _exit = os._exit
 _waitpid = os.waitpid
+_WNOHANG = os.WNOHANG
+_pipe = os.pipe
+_close = os.close
+_select = select.select
+_pidfd_open = getattr(os, "pidfd_open", None)
+_listdir = os.listdir
+_getpgid = os.getpgid
+_getppid = os.getppid
+_killpg = os.killpg
+_kill = os.kill
+_open = open
+_new_module = types.ModuleType
+_modules = sys.modules
+_compile = compile
+_exec = exec
+_callable = callable
+_isinstance = isinstance
 _getpid = os.getpid
 _setpgid = os.setpgid
 _sleep = time.sleep
@@ -66,9 +93,13 @@ _dumps = json.dumps
 _loads = json.loads
 
 
-def write_frame(fd: int, obj: object) -> None:
-    data = _dumps(obj, allow_nan=True).encode("utf-8")
-    view = memoryview(b"%010d" % len(data) + data)
+def write_frame(fd: int, *objs: object) -> None:
+    """Frames in one write: for each object 10 ASCII digits of length, then the UTF-8 JSON."""
+    parts = []
+    for obj in objs:
+        data = _dumps(obj, allow_nan=True).encode("utf-8")
+        parts += [b"%010d" % len(data), data]
+    view = memoryview(b"".join(parts))
     while view:
         n = _write(fd, view)
         view = view[n:]
@@ -86,6 +117,7 @@ def _read_exact(fd: int, n: int) -> bytes | None:
 
 
 def read_frame(fd: int) -> dict | None:
+    """The next frame on ``fd``, or None at end of stream or on garbage."""
     head = _read_exact(fd, 10)
     if head is None or not head.isdigit() or int(head) > MAX_FRAME:
         return None
@@ -142,11 +174,11 @@ def prepare_source(source: str) -> str:
 
 def run_cell(ns: dict, index: int, source: str) -> dict:
     try:
-        code = compile(prepare_source(source), f"<cell {index}>", "exec")
+        code = _compile(prepare_source(source), f"<cell {index}>", "exec")
     except SyntaxError as exc:
         return {"status": "error", "error": f"SyntaxError: {exc.msg} (line {exc.lineno})"}
     try:
-        exec(code, ns)
+        _exec(code, ns)
     except BaseException as exc:  # noqa: BLE001 - a cell's SystemExit or KeyboardInterrupt is its error too
         return {"status": "error", "error": _describe(exc)}
     finally:
@@ -181,7 +213,7 @@ def _describe(exc: BaseException) -> str:
 
 def _decode(obj):
     if isinstance(obj, dict) and "__array__" in obj:
-        arr = _np_array(obj["__array__"], dtype=_float64).reshape(obj["shape"])
+        arr = _np_array(obj["__array__"], dtype=_float64).reshape(obj["shape"]).copy()  # owns its data
         arr.setflags(write=False)  # in-place mutation of an input raises, and is reported as such
         return arr
     return obj
@@ -214,20 +246,69 @@ def _encode(value) -> dict:
     return info
 
 
-def answer_probe(ns: dict, cmd: dict) -> dict:
+class CallbackRefused(Exception):
+    """The grader would not compute a substituted helper for these arguments (its text says why)."""
+
+
+def _callback_arg(value, sent: dict) -> dict:
+    """A stub's argument as plain numbers; what numpy cannot read as float64 is the caller's TypeError.
+
+    A read-only array already sent in this probe (the probe's own X and y, passed on every iteration) goes as
+    a reference to what the grader kept: a descent's thousands of calls then send only W.
+    """
+    if _isinstance(value, numpy.ndarray) and not value.flags.writeable and value.base is None:
+        key = id(value)
+        if key in sent:
+            return {"ref": sent[key][0]}
+        sent[key] = (len(sent), value)  # keeping the array keeps its id from being reused
+        return {"__array__": _np_array(value, dtype=_float64).ravel().tolist(),
+                "shape": [int(s) for s in value.shape], "keep": sent[key][0]}
+    try:
+        arr = _np_array(value, dtype=_float64)
+    except BaseException:  # noqa: BLE001 - a hostile __array__ or __float__
+        raise TypeError(f"expected a numeric array, got {type(value).__name__[:60]}") from None
+    if arr.size > MAX_ELEMENTS:
+        raise ValueError(f"array of {arr.size} elements is too big (at most {MAX_ELEMENTS})")
+    return {"__array__": arr.ravel().tolist(), "shape": [int(s) for s in arr.shape]}
+
+
+def _stub(name: str, answers: int, sent: dict):
+    """What stands for the grader's ``name`` in a probe: it forwards each call and returns the grader's answer.
+
+    It holds no formula: its arguments go to the grader on the reply channel, the head relays the answer from
+    the command pipe into ``answers``.
+    """
+
+    def helper(*args):
+        if len(args) > 8:
+            raise TypeError(f"{name}() takes at most 8 arguments ({len(args)} given)")
+        write_frame(REPLY_FD, {"op": "callback", "name": name, "args": [_callback_arg(a, sent) for a in args]})
+        answer = read_frame(answers)
+        if answer is None:
+            raise CallbackRefused(f"{name}: no answer from the grader")
+        if "error" in answer:
+            raise CallbackRefused(str(answer["error"])[:300])
+        value = answer.get("value")
+        if _isinstance(value, dict):
+            return _np_array(value["__array__"], dtype=_float64).reshape(value["shape"])
+        return _float64(value)
+
+    helper.__name__ = helper.__qualname__ = name
+    return helper
+
+
+def answer_probe(ns: dict, cmd: dict, answers: int) -> dict:
     """Run the calls of one probe batch; each reply says what came back, or what went wrong."""
     sys.stdout = sys.stderr = open(_DEVNULL, "w")  # noqa: SIM115 - printing in loops costs time, shows nothing
     warnings.simplefilter("ignore")
-    # The grader's correct helpers, for this probe only: defined in a scope of their own (they call each other,
-    # never the student's versions), then put in place of the student's.
-    scope = {"np": _numpy_at_start, "__builtins__": __builtins__}
-    for name, source in cmd.get("substitutes", []):
-        exec(compile(source, f"<substitute {name}>", "exec"), scope)
-        ns[name] = scope[name]
+    # The grader's helpers, for this probe only: stubs that call back to the grader, in place of the student's.
+    sent: dict = {}  # read-only arrays the grader already has, shared by the stubs of this probe
+    for name in cmd.get("substitutes", []):
+        ns[name] = _stub(name, answers, sent)
     replies = []
     for call in cmd["calls"]:
         fn = ns.get(call["fn"])
-        if not callable(fn):
+        if not _callable(fn):
             replies.append({"kind": "missing", "type": type(fn).__name__ if call["fn"] in ns else "undefined"})
             continue
         args = [_decode(a) for a in call["args"]]
@@ -235,7 +316,7 @@ def answer_probe(ns: dict, cmd: dict) -> dict:
             value = fn(*args)
         except BaseException as exc:  # noqa: BLE001
             reply = {"kind": "error", "error": _describe(exc)}
-            if isinstance(exc, ValueError) and "read-only" in str(exc):
+            if _isinstance(exc, ValueError) and "read-only" in str(exc):
                 reply["kind"] = "mutated"
             replies.append(reply)
             continue
@@ -263,13 +344,49 @@ def _oom_first() -> None:
         pass
 
 
-def _reap_children() -> None:
+def _reap_children(watched: int = 0) -> int | None:
+    """Reap every exited child; returns ``watched``'s wait status if it was among them."""
+    status = None
     while True:
         try:
-            pid, _ = _waitpid(-1, os.WNOHANG)
+            pid, code = _waitpid(-1, _WNOHANG)
         except ChildProcessError:
-            return
+            return status
         if pid == 0:
+            return status
+        if pid == watched:
+            status = code
+
+
+def _end_leftovers(me: int) -> None:
+    """End the processes a cell left in its process group (a fork bomb's copies still forking, sleepers): they
+    would hold the process limit and the CPU the next requests need. Cheap when the cell forked nothing."""
+    try:
+        _waitpid(-1, _WNOHANG)
+    except ChildProcessError:
+        return  # no child, no orphan adopted: nothing was left
+    for _ in range(50):  # copies may fork while we look; each pass ends what it finds
+        found = False
+        try:
+            names = _listdir("/proc")
+        except OSError:
+            return
+        for name in names:
+            if not name.isdigit() or int(name) == me:
+                continue
+            try:
+                with _open(f"/proc/{name}/stat", "rb") as f:
+                    fields = f.read().rpartition(b")")[2].split()
+            except OSError:
+                continue
+            if len(fields) > 2 and int(fields[2]) == me:  # process group: ours (we lead it)
+                found = True
+                try:
+                    _kill(int(name), 9)
+                except OSError:
+                    pass
+        _reap_children()
+        if not found:
             return
 
 
@@ -286,70 +403,129 @@ def _fork_when_allowed() -> int:
             _sleep(0.01)
 
 
+def _relay_answer(answers_w: int) -> None:
+    """Pass one frame from the grader to the probe child (a callback's answer); a gone child loses nothing."""
+    frame = read_frame(CMD_FD)
+    if frame is None:
+        _exit(0)  # the grader is gone
+    if frame.get("op") != "answer":
+        _pending.append(frame)  # the next request, sent as soon as the child's reply arrived: served next
+        return
+    try:
+        write_frame(answers_w, frame)
+    except OSError:  # the child died or closed its end
+        pass
+
+
+def _wait_for(pid: int, done_r: int, answers_w: int) -> tuple[bool, int]:
+    """Wait until child ``pid`` says it is done or exits, relaying callback answers meanwhile.
+
+    Returns (said_done, wait status or -1 when it has not exited). Orphans adopted meanwhile are reaped.
+    """
+    try:
+        exited = _pidfd_open(pid) if _pidfd_open is not None else -1
+    except OSError:  # no pidfd here (old kernel, filtered syscall): poll instead
+        exited = -1
+    # Only a probe's child calls back: during a cell the command pipe is left for the next head to read.
+    watch = [done_r] + ([CMD_FD] if answers_w >= 0 else []) + ([exited] if exited >= 0 else [])
+    status = -1
+    said_done = False
+    try:
+        while True:
+            ready, _, _ = _select(watch, [], [], 0.2 if exited >= 0 else 0.01)
+            if done_r in ready:
+                said_done = bool(_read(done_r, 1))
+                watch.remove(done_r)
+                if said_done:
+                    return True, -1
+            if CMD_FD in ready and not _pending:
+                _relay_answer(answers_w)
+            reaped = _reap_children(pid)
+            if reaped is not None:
+                status = reaped
+                # A last word written just before exiting is still in the pipe.
+                return bool(_select([done_r], [], [], 0)[0] and _read(done_r, 1)), status
+    finally:
+        if exited >= 0:
+            _close(exited)
+
+
 def _in_child(work, becomes_head: bool) -> bool:
-    """Fork; the child runs ``work`` (its reply is written by it). Returns True in a child that becomes head.
+    """Fork; the child runs ``work(answers_fd)`` (its reply is written by it). True in a child that becomes head.
 
     The parent reports the child's pid before the child starts, waits for it, and reports a death that
-    happened before the child said its work was done.
+    happened before the child said its work was done. When a cell's child is done, it is the new head and
+    the parent exits: only the root waits for heads, so processes do not pile up with cells.
     """
     # A cell that ignored SIGCHLD would make its children vanish unwaited, and our waitpid fail.
     _set_signal(_SIGCHLD, _SIG_DFL)
-    done_r, done_w = os.pipe()
-    go_r, go_w = os.pipe()
+    done_r, done_w = _pipe()
+    go_r, go_w = _pipe()
+    answers_r, answers_w = _pipe()
     pid = _fork_when_allowed()
     if pid == 0:
         _setpgid(0, 0)  # a process group of its own: a cell that signals its group (kill(0, ...)) ends only itself
         if becomes_head:
             _become_subreaper()  # not inherited across fork
-        os.close(done_r)
-        os.close(go_w)
+        _close(done_r)
+        _close(go_w)
+        _close(answers_w)
         _read(go_r, 1)  # the parent has reported our pid
-        os.close(go_r)
+        _close(go_r)
         me = _getpid()
-        reply = work()
+        reply = work(answers_r)
         if _getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
             _exit(0)
-        write_frame(REPLY_FD, reply)
+        if becomes_head:
+            try:  # leave our group for our parent's, then end the whole group at once (atomic against forks)
+                _setpgid(0, _getpgid(_getppid()))
+                _killpg(me, 9)
+                _reap_children()
+            except OSError:  # the parent is gone (the cell killed it): look for what is left one by one
+                _end_leftovers(me)
+        # The reply and the end of the request together: the old head may be gone (a cell can kill it).
+        write_frame(REPLY_FD, reply, {"op": "ended"})
+        try:
+            _close(answers_r)
+        except OSError:  # the cell closed it
+            pass
         try:
             _write(done_w, b"D")
-            os.close(done_w)
+            _close(done_w)
         except OSError:  # the parent is gone (the cell killed it): nobody waits for this word
             pass
         if becomes_head:
             return True
         _exit(0)
-    os.close(done_w)
-    os.close(go_r)
+    _close(done_w)
+    _close(go_r)
+    _close(answers_r)
     write_frame(REPLY_FD, {"op": "started", "pid": pid})
     _write(go_w, b"G")
-    os.close(go_w)
-    while True:  # reaping any child meanwhile: the student's exited copies, adopted orphans
-        reaped, status = _waitpid(-1, 0)
-        if reaped == pid:
-            break
-    said_done = bool(_read(done_r, 1))
-    os.close(done_r)
+    _close(go_w)
+    said_done, status = _wait_for(pid, done_r, -1 if becomes_head else answers_w)
+    _close(done_r)
+    _close(answers_w)
     if not said_done:
         write_frame(REPLY_FD, {"op": "died", "status": status})
         return False
     if becomes_head:
-        # The child served as head until the session ended: so do we.
-        _exit(0)
+        _exit(0)  # the child holds the state now; the root reaps us
+    if status == -1:
+        _waitpid(pid, 0)  # a probe's child exits right after its word
     return False
 
 
-def _cell_reply(ns: dict, index: int, source: str) -> dict:
+def _cell_reply(ns: dict, index: int, source: str, answers: int) -> dict:
     return {"op": "cell_done", **run_cell(ns, index, source)}
 
 
-def serve() -> None:
-    ns: dict = {"__name__": "__main__", "__builtins__": builtins}
-    sys.modules["otter"] = _otter_stub()
-    _become_subreaper()
-    _oom_first()
-    write_frame(REPLY_FD, {"op": "ready", "pid": os.getpid()})
+_pending: list[dict] = []  # a request read while relaying answers
+
+
+def _serve_as_head(ns: dict) -> None:
     while True:
-        cmd = read_frame(CMD_FD)
+        cmd = _pending.pop() if _pending else read_frame(CMD_FD)
         if cmd is None or cmd.get("op") == "exit":
             _exit(0)
         op = cmd.get("op")
@@ -357,6 +533,32 @@ def serve() -> None:
             _in_child(functools.partial(_cell_reply, ns, cmd["index"], cmd["source"]), becomes_head=True)
         elif op == "probe":
             _in_child(functools.partial(answer_probe, ns, cmd), becomes_head=False)
+        # anything else (a callback answer that arrived after its probe ended) is dropped
+
+
+def _reap_until_alone() -> None:
+    """The root's whole job after start: reap exited heads and orphans; leave when nothing is left."""
+    while True:
+        try:
+            _waitpid(-1, 0)
+        except ChildProcessError:
+            _exit(0)
+
+
+def serve() -> None:
+    # The cells' own __main__: `import __main__` in a cell finds their namespace, not this runtime.
+    main = _new_module("__main__")
+    main.__builtins__ = builtins
+    _modules["__main__"] = main
+    ns = main.__dict__
+    _modules["otter"] = _otter_stub()
+    _become_subreaper()
+    _oom_first()
+    write_frame(REPLY_FD, {"op": "ready", "pid": _getpid()})
+    if _fork() != 0:
+        _reap_until_alone()
+    _become_subreaper()
+    _serve_as_head(ns)
 
 
 if __name__ == "__main__":

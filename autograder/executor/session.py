@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from gdkit.autograder.executor.sandbox import Limits, StudentUser
 
 RUNTIME = Path(__file__).with_name("runtime.py")
 MAX_FRAME = 64 * 1024 * 1024
+MAX_CALLBACKS = 1_000_000  # per probe: far above what a descent of the checks' sizes needs
+_BAD = {"op": "bad_frame"}  # a frame too big or too deeply nested to read: skipped, the stream stays in step
 START_TIMEOUT = 60.0
 KILL_GRACE = 5.0
 
@@ -58,7 +61,8 @@ class ExecutorSession:
         self.user = user
         self.isolation = isolation
         self.log: list[str] = []
-        self._buffer = b""
+        self._buffer = bytearray()
+        self._skip = 0  # bytes still to drop of a frame too big to keep
         self._broken = False
         self._output = bytearray()
         self._output_dropped = 0
@@ -207,17 +211,24 @@ class ExecutorSession:
         # The student sees cells numbered from 1, in messages and tracebacks alike.
         status, reply = self._forked({"op": "cell", "index": index + 1, "source": source},
                                      "cell_done", self.limits.cell_timeout)
+        if status == "broken":
+            return CellOutcome(index, "error", "the cell wrote an unreadable message into the grader's channel")
         if status != "ok":
             return CellOutcome(index, status)
         return CellOutcome(index, "ok" if reply.get("status") == "ok" else "error", str(reply.get("error", "")))
 
-    def probe(self, calls: list[dict], substitutes: list[list[str]] | None = None) -> ProbeOutcome:
-        """Run ``calls`` in a forked child, with ``substitutes`` ([[name, source], ...]) defined there first."""
+    def probe(self, calls: list[dict], substitutes: Sequence[str] = (),
+              serve: Callable[[str, object], dict] | None = None) -> ProbeOutcome:
+        """Run ``calls`` in a forked child where each name in ``substitutes`` is a stub calling back here.
+
+        ``serve(name, args)`` answers one callback (``{"value": ...}`` or ``{"error": ...}``), in this process;
+        at most MAX_CALLBACKS are served per probe, all within the probe's time limit.
+        """
         if self._broken:
             return ProbeOutcome("broken")
         try:
-            status, reply = self._forked({"op": "probe", "calls": calls, "substitutes": substitutes or []},
-                                         "probe_done", self.limits.probe_timeout)
+            status, reply = self._forked({"op": "probe", "calls": calls, "substitutes": list(substitutes)},
+                                         "probe_done", self.limits.probe_timeout, serve, set(substitutes))
         except ExecutorBroken:
             return ProbeOutcome("broken")
         replies = reply.get("replies") if status == "ok" else None
@@ -233,8 +244,14 @@ class ExecutorSession:
 
     # -- the fork-chain protocol ---------------------------------------------------------------------------
 
-    def _forked(self, request: dict, done_op: str, timeout: float) -> tuple[str, dict]:
-        """Send a request served by a forked child; on timeout kill that child (the parent goes on)."""
+    def _forked(self, request: dict, done_op: str, timeout: float,
+                serve: Callable[[str, object], dict] | None = None,
+                allowed: set[str] | None = None) -> tuple[str, dict]:
+        """Send a request served by a forked child; on timeout kill that child (the parent goes on).
+
+        Frames until the head's ``ended`` or ``died``: ``started``, the child's reply, callbacks (answered
+        here). A reply that is too big or too deep makes the request ``broken`` but keeps the session.
+        """
         if self._broken:
             raise ExecutorBroken("executor already broken")
         self._send(request)
@@ -244,22 +261,45 @@ class ExecutorSession:
             self._broken = True
             raise ExecutorBroken("the student process stopped answering")
         pid = started.get("pid")
-        reply = self._receive(clock.next_wait())
-        while reply is None and not self._broken and not clock.expired():
-            reply = self._receive(clock.next_wait())
-        if reply is None:
-            self._kill_child(pid)
-            reply = self._receive(time.monotonic() + KILL_GRACE)
-            if reply is None or reply.get("op") != "died":
-                self._broken = True
-                raise ExecutorBroken("the student process did not recover from a timeout")
-            return "timeout", {}
-        if reply.get("op") == "died":
-            return "died", reply
-        if reply.get("op") != done_op:
-            self._broken = True
-            raise ExecutorBroken(f"unexpected reply {str(reply.get('op'))[:40]!r}")
-        return "ok", reply
+        reply: dict | None = None
+        bad = killed = False
+        callbacks = 0
+        grace = 0.0
+        while True:
+            frame = self._receive(grace if killed else clock.next_wait())
+            if frame is None:
+                if killed or self._broken:
+                    self._broken = True
+                    raise ExecutorBroken("the student process did not recover from a timeout")
+                if not clock.expired():  # the CPU clock is read between waits (see cpuclock.Deadline)
+                    continue
+                self._kill_child(pid)
+                killed = True
+                grace = time.monotonic() + KILL_GRACE
+                continue
+            op = frame.get("op")
+            if op == "callback":
+                callbacks += 1
+                name = frame.get("name")
+                if serve is None or allowed is None or name not in allowed:
+                    answer = {"error": f"{str(name)[:40]} is not served here"}
+                elif callbacks > MAX_CALLBACKS:
+                    answer = {"error": f"more than {MAX_CALLBACKS} calls of the grader's helpers in one check"}
+                else:
+                    answer = serve(name, frame.get("args"))
+                self._send({"op": "answer", **answer})
+            elif op == done_op and reply is None:
+                reply = frame
+            elif frame is _BAD or op not in ("died", "ended"):
+                bad = True  # written by the student's code into the channel: this request fails, not the session
+            elif op == "died":
+                return ("timeout" if killed else "died"), frame
+            elif op == "ended":
+                if killed:
+                    return "timeout", {}
+                if bad or reply is None:
+                    return "broken", {}
+                return "ok", reply
 
     def _send(self, obj: dict) -> None:
         data = json.dumps(obj).encode("utf-8")
@@ -272,26 +312,46 @@ class ExecutorSession:
             self._broken = True
             raise ExecutorBroken(f"cannot send to the student process: {exc}") from exc
 
+    def _next_frame(self) -> dict | None:
+        """A whole frame from the buffer (or _BAD), or None when more bytes are needed. Linear in the input."""
+        if self._skip:
+            dropped = min(self._skip, len(self._buffer))
+            del self._buffer[:dropped]
+            self._skip -= dropped
+            return None if self._skip else _BAD
+        if len(self._buffer) < 10:
+            return None
+        head = bytes(self._buffer[:10])
+        if not head.isdigit():
+            raise ValueError("not a frame")
+        size = int(head)
+        if size > MAX_FRAME:
+            del self._buffer[:10]
+            self._skip = size
+            return self._next_frame() if self._buffer or not size else None
+        if len(self._buffer) < 10 + size:
+            return None
+        body = bytes(self._buffer[10:10 + size])
+        del self._buffer[:10 + size]
+        try:
+            obj = json.loads(body)
+        except (ValueError, RecursionError):  # garbage, or nested deeper than the parser goes
+            return _BAD
+        return obj if isinstance(obj, dict) else _BAD
+
     def _receive(self, deadline: float) -> dict | None:
-        """One frame from the student process, or None on timeout, end of stream or garbage."""
+        """One frame from the student process (_BAD for one that cannot be read), or None on timeout, end of
+        stream or a stream that is not frames at all."""
         while True:
-            if len(self._buffer) >= 10:
-                head = self._buffer[:10]
-                if not head.isdigit() or int(head) > MAX_FRAME:
-                    self._broken = True
-                    return None
-                size = int(head)
-                if len(self._buffer) >= 10 + size:
-                    body, self._buffer = self._buffer[10:10 + size], self._buffer[10 + size:]
-                    try:
-                        obj = json.loads(body)
-                    except ValueError:
-                        self._broken = True
-                        return None
-                    return obj if isinstance(obj, dict) else None
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            try:
+                frame = self._next_frame()
+            except ValueError:
+                self._broken = True
                 return None
+            if frame is not None:
+                return frame
+            # What already arrived is read even past the deadline: a reply is never mistaken for a hang.
+            remaining = max(deadline - time.monotonic(), 0)
             ready, _, _ = select.select([self._reply_r], [], [], remaining)
             if not ready:
                 return None

@@ -129,16 +129,16 @@ def test_tricks_earn_nothing_beyond_honest_work(tmp_path, student_user, trick):
     assert full_except(report, "compute_gradients")
 
 
-def test_processes_left_sleeping_at_the_limit_end_grading_with_a_reason(tmp_path, student_user):
-    # Copies that sleep hold the process limit, so the notebook cannot go on: a bounded zero that says why.
+def test_processes_left_sleeping_at_the_limit_cost_nothing_but_are_killed(tmp_path, student_user):
+    # Copies that sleep hold the process limit. The runtime needs no process per cell (the head that hands over
+    # to its cell's child exits), so the slot each cell frees is the one the next fork takes: grading goes on.
     hoard = ("import os, time\nfor _ in range(2000):\n    try:\n        if os.fork() == 0:\n"
              "            time.sleep(1000)\n    except OSError:\n        break")
     cells = solution_cells()
     cells.insert(3, hoard)
     report, seconds = grade(tmp_path, cells, student_user)
     assert seconds < 30
-    assert "left processes running" in report.summary
-    assert all("process limit" in o.message for o in report.outcomes if not o.passed)
+    assert report.score == report.max_score, [o.message for o in report.outcomes if not o.passed]
     if student_user is not None:
         assert processes_of(student_user.uid) == [], "a student process outlived grading"
 
@@ -213,16 +213,14 @@ def test_the_graders_correct_helpers_cannot_be_found_and_used(tmp_path, student_
     # The stash is the submission's own /tmp (private to it in the sandbox, kept across its probes).
     report, _ = grade(tmp_path, solution_cells() + [STEAL.replace("STASH_DIR", repr("/tmp"))], student_user)
     stashed = set(re.findall(r"^STASHED (\w+)$", report.output, re.M))
-    # Positive control: the descent probes do hold correct helpers, and the notebook found and kept them.
-    assert {"compute_gradients", "compute_logistic_gradients"} <= stashed, stashed
-    # ... yet too late: every helper's own checks had run before any probe held it.
+    # Positive control: the descent probes hold something in the helpers' place, and the notebook kept it ...
+    # (the stub it stashes first cannot be rebuilt from its code, which stops its later stashing)
+    assert "compute_gradients" in stashed, stashed
+    # ... a stub that calls back to the grader, of no use outside its probe (test_runtime_isolation.py shows
+    # the stash holds no formula and a regrade is no better): every helper scores nothing.
     scores = report.function_scores()
     helpers = ("compute_gradients", "lin_reg_l2", "sigmoid", "logistic_loss", "compute_logistic_gradients")
     assert {fn: scores[fn] for fn in helpers} == dict.fromkeys(helpers, 0.0), scores
-    # The descent functions are honest, graded with correct helpers in place.
-    full = points_per_function()
-    assert scores["gradient_descent"] == full["gradient_descent"]
-    assert scores["logistic_gradient_descent"] == full["logistic_gradient_descent"]
 
 
 def test_closed_form_instead_of_iterations_fails_the_trajectory(tmp_path, student_user):
