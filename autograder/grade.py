@@ -15,6 +15,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import assert_never
 
 from gdkit import __version__
 from gdkit.autograder.checks import Check, CheckFailed, Context, all_checks
@@ -93,6 +94,8 @@ def _cells_summary(cells: list[CellOutcome]) -> list[str]:
         elif cell.status == "skipped":
             lines.append(f"- {where} and the cells after it were not run: the notebook stopped answering (an "
                          "earlier cell interfered with the grader or left processes running)")
+        elif cell.status != "ok":
+            assert_never(cell.status)
     return lines
 
 

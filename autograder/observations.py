@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from gdkit.autograder.executor.session import ProbeOutcome
+
+ObservationKind = Literal["array", "none", "sequence", "error", "mutated", "missing", "timeout", "died",
+                          "unconvertible", "too_big", "broken"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class Observation:
     ``died`` (the process crashed), ``unconvertible``, ``too_big``, ``broken`` (no sensible answer).
     """
 
-    kind: str
+    kind: ObservationKind
     value: np.ndarray | None = None
     type_name: str = ""
     dtype: str = ""
@@ -64,7 +68,7 @@ def observe(reply: object) -> Observation:
     if kind == "too_big":
         shape = reply.get("shape")
         ok = isinstance(shape, list) and all(isinstance(s, int) for s in shape)
-        return Observation("too_big", type_name=type_name, shape=tuple(shape) if ok else None)
+        return Observation("too_big", type_name=type_name, shape=tuple(shape) if ok and shape is not None else None)
     return Observation("broken", type_name=type_name)
 
 

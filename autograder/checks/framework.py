@@ -11,6 +11,7 @@ import html
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import assert_never
 
 import numpy as np
 
@@ -197,7 +198,9 @@ def _outcome_problem(obs: Observation, call: Call) -> tuple[str, str] | None:
         return (f"{where} gave no readable answer",
                 "the notebook interfered with the grader (replaced print, json, os, or closed files) or left "
                 "processes running that used up its process limit")
-    return None
+    if obs.kind == "array":
+        return None
+    assert_never(obs.kind)
 
 
 def _expect_float64(obs: Observation, call: Call) -> None:

@@ -10,6 +10,8 @@ find, stash or print.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +23,7 @@ MAX_KEPT = 64  # arrays kept per probe for reuse by reference
 
 # name -> (number of arguments, the reference's formula without its shape checks: a student's descent that
 # passes a 1-D y gets what the formula gives, as it did with its own helper)
-HELPERS = {
+HELPERS: dict[str, tuple[int, Callable[..., Any]]] = {
     "compute_gradients": (3, _mse_grad),
     "lin_reg_l2": (3, _rmse),
     "sigmoid": (1, sigmoid),

@@ -48,7 +48,7 @@ MAX_ELEMENTS = 1_000_000
 
 # Keep our own references: student code may rebind module attributes and builtins in the head process. The
 # functions below look builtins up in this private copy, not in the builtins module the cells share.
-__builtins__ = dict(builtins.__dict__)
+__builtins__ = dict(builtins.__dict__)  # type: ignore[assignment]  # a private copy, see above
 _numpy_at_start = types.SimpleNamespace(**vars(numpy))  # what the grader's helpers call, whatever cells patch
 _np_array = numpy.array
 _np_asarray = numpy.asarray
@@ -86,7 +86,7 @@ _monotonic = time.monotonic
 try:
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
 except (OSError, AttributeError):  # not Linux: orphans go to the grader, which reaps them at the end
-    _prctl = None
+    _prctl = None  # type: ignore[assignment]
 PR_SET_CHILD_SUBREAPER = 36
 FORK_PATIENCE = 5.0  # seconds to wait for the process limit to free up (a fork bomb's copies exiting)
 _dumps = json.dumps
@@ -144,8 +144,8 @@ class _Silent:
 
 def _otter_stub() -> types.ModuleType:
     mod = types.ModuleType("otter")
-    mod.Notebook = _Silent
-    mod.__getattr__ = lambda name: _Silent()
+    mod.Notebook = _Silent  # type: ignore[attr-defined]  # a module built here, attributes set here
+    mod.__getattr__ = lambda name: _Silent()  # type: ignore[method-assign]
     return mod
 
 
@@ -290,7 +290,7 @@ def _stub(name: str, answers: int, sent: dict):
             raise CallbackRefused(str(answer["error"])[:300])
         value = answer.get("value")
         if _isinstance(value, dict):
-            return _np_array(value["__array__"], dtype=_float64).reshape(value["shape"])
+            return _np_array(value["__array__"], dtype=_float64).reshape(value["shape"])  # type: ignore[index]
         return _float64(value)
 
     helper.__name__ = helper.__qualname__ = name
@@ -548,7 +548,7 @@ def _reap_until_alone() -> None:
 def serve() -> None:
     # The cells' own __main__: `import __main__` in a cell finds their namespace, not this runtime.
     main = _new_module("__main__")
-    main.__builtins__ = builtins
+    main.__builtins__ = builtins  # type: ignore[attr-defined]
     _modules["__main__"] = main
     ns = main.__dict__
     _modules["otter"] = _otter_stub()

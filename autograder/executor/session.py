@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from gdkit.autograder.executor import allowlist, cgroups, sandbox
 from gdkit.autograder.executor.cpuclock import Deadline
@@ -36,16 +37,22 @@ class ExecutorBroken(Exception):
     """The student process stopped answering sensibly; no more requests can be served."""
 
 
+# What became of one cell / one probe batch. Literal types, so mypy checks that every consumer handles each one
+# (see grade._cells_summary and framework._outcome_problem, which end in assert_never).
+CellStatus = Literal["ok", "error", "timeout", "died", "skipped", "over_budget"]
+ProbeStatus = Literal["ok", "timeout", "died", "broken"]
+
+
 @dataclass
 class CellOutcome:
     index: int
-    status: str  # ok | error | timeout | died | skipped | over_budget
+    status: CellStatus
     error: str = ""
 
 
 @dataclass
 class ProbeOutcome:
-    status: str  # ok | timeout | died | broken
+    status: ProbeStatus
     replies: list[dict] = field(default_factory=list)
 
 
@@ -178,7 +185,7 @@ class ExecutorSession:
         if self._cgroup is not None:
             self._remove_cgroup()
         shutil.rmtree(self.workdir, ignore_errors=True)
-        self.proc = None
+        self.proc = None  # type: ignore[assignment]  # closed: every request after this is an error
 
     def kill(self, wait: float = 10.0) -> None:
         """End every process of the submission now, from outside (also from another thread: Ctrl-C on a batch);
@@ -194,13 +201,16 @@ class ExecutorSession:
             sandbox.kill_everything(None, proc.pid)
 
     def _remove_cgroup(self) -> None:
+        group = self._cgroup
+        if group is None:
+            return
         deadline = time.monotonic() + KILL_GRACE
-        while not self._cgroup.remove():
-            for pid in self._cgroup.processes():  # only in a mode without a namespace to kill
+        while not group.remove():
+            for pid in group.processes():  # only in a mode without a namespace to kill
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, 9)
             if time.monotonic() > deadline:
-                self.log.append(f"could not remove cgroup {self._cgroup.folders}")
+                self.log.append(f"could not remove cgroup {group.folders}")
                 return
             time.sleep(0.01)
         self._cgroup = None
@@ -246,7 +256,7 @@ class ExecutorSession:
 
     def _forked(self, request: dict, done_op: str, timeout: float,
                 serve: Callable[[str, object], dict] | None = None,
-                allowed: set[str] | None = None) -> tuple[str, dict]:
+                allowed: set[str] | None = None) -> tuple[ProbeStatus, dict]:
         """Send a request served by a forked child; on timeout kill that child (the parent goes on).
 
         Frames until the head's ``ended`` or ``died``: ``started``, the child's reply, callbacks (answered
@@ -363,6 +373,7 @@ class ExecutorSession:
 
     def _drain_output(self) -> None:
         stream = self.proc.stdout
+        assert stream is not None  # started with stdout=PIPE
         while True:
             chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
             if not chunk:
