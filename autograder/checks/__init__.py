@@ -24,20 +24,6 @@ from gdkit.autograder.checks.contract import ContractError, Declaration, current
 from gdkit.autograder.checks.framework import REGISTRY, Check, CheckFailed, Context
 
 
-def _correct_helpers() -> set[str]:
-    """The helpers substitutes.py has a correct version of (whichever way it sends them to a probe)."""
-    return set(getattr(_substitutes, "HELPERS", None) or getattr(_substitutes, "SOURCES", {}))
-
-
-def _with_dependencies(names: tuple[str, ...]) -> list[str]:
-    """``names`` and the helpers their correct versions call in the student's process, if any."""
-    depends: dict[str, tuple[str, ...]] = getattr(_substitutes, "DEPENDS", {})
-    out: list[str] = []
-    for name in names:
-        out += [*depends.get(name, ()), name]
-    return out
-
-
 def checks_for(declarations: dict[str, Declaration]) -> list[Check]:
     """Every declared check with its code, in question order then declaration order; raises ContractError."""
     checks: list[Check] = []
@@ -48,11 +34,14 @@ def checks_for(declarations: dict[str, Declaration]) -> list[Check]:
                 raise ContractError(f"assignment/contract/{d.function}.yaml declares the check {c.name!r}, which "
                                     f"has no code in autograder/checks/ (@check({d.function!r}, {c.name!r}))")
             checks.append(Check(d.function, c.name, c.points, c.public, run))
-        for helper in _with_dependencies(d.substitutes):
+        # The grader computes a substituted helper itself (substitutes.py): its correct version never enters the
+        # student's process, which calls back for each value. Its own checks still run first, so a student's
+        # helper is judged before anything is graded with the grader's in its place.
+        for helper in d.substitutes:
             if helper not in declarations or declarations[helper].question >= d.question:
                 raise ContractError(f"assignment/contract/{d.function}.yaml: its probes substitute {helper}, "
                                     "which must be an earlier question (its own checks run first)")
-        unknown = [s for s in d.substitutes if s not in _correct_helpers()]
+        unknown = [s for s in d.substitutes if s not in _substitutes.HELPERS]
         if unknown:
             raise ContractError(f"assignment/contract/{d.function}.yaml substitutes {', '.join(unknown)}, which "
                                 "has no correct version in autograder/checks/substitutes.py")
@@ -87,9 +76,13 @@ def assignment_fingerprint() -> str:
     digest = hashlib.sha256()
     for check in all_checks():
         digest.update(f"{check.function}\0{check.title}\0{check.points!r}\0{check.public}\n".encode())
-    folders = (Path(__file__).parent, Path(gdkit.reference.__file__).parent)
-    for folder in folders:
-        for source in sorted(folder.glob("*.py")):
+    from gdkit.autograder.checks.contract import default_folder
+
+    sources = [(folder, pattern) for folder in (Path(__file__).parent, Path(gdkit.reference.__file__).parent)
+               for pattern in ("*.py",)]
+    sources.append((default_folder(), "*.yaml"))  # the declarations: public cases and mistakes as well as points
+    for folder, pattern in sources:
+        for source in sorted(folder.glob(pattern)):
             digest.update(f"{folder.name}/{source.name}\0".encode())
             digest.update(source.read_bytes())
     return digest.hexdigest()[:16]

@@ -133,20 +133,6 @@ def test_a_helper_substituted_before_its_own_checks_is_refused(tmp_path):
         load(folder / "contract")
 
 
-def test_a_helper_pulled_in_by_a_substitute_must_come_first_too(tmp_path):
-    # compute_logistic_gradients' correct version calls sigmoid: sigmoid's checks must run before it is sent
-    folder = _copy_assignment(tmp_path)
-    contract = folder / "contract"
-    _edit_yaml(contract / "sigmoid.yaml", lambda d: d.update(question=7))
-    _edit_yaml(contract / "logistic_loss.yaml", lambda d: d.update(question=4, substitutes=[]))
-    _edit_yaml(contract / "compute_logistic_gradients.yaml", lambda d: d.update(question=5, substitutes=[]))
-    _edit_yaml(contract / "logistic_gradient_descent.yaml",
-               lambda d: d.update(question=6, substitutes=["compute_logistic_gradients"]))
-    declarations = load(folder / "contract")  # the declared substitutes alone are in order
-    with pytest.raises(ContractError, match="substitute sigmoid, which must be an earlier question"):
-        checks_for(declarations)
-
-
 def test_code_and_declarations_match_one_to_one(tmp_path):
     folder = _copy_assignment(tmp_path)
     _set_points(folder, "sigmoid", "values on arrays of several shapes", 0.75)  # unchanged: loads

@@ -4,9 +4,6 @@ runtime's references frozen, no process per cell, frames of any size or depth re
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 from test_hostile import STEAL, full_except, grade
@@ -20,21 +17,22 @@ HELPERS = ("compute_gradients", "lin_reg_l2", "sigmoid", "logistic_loss", "compu
 FORMULAS = ("X.T @", "logaddexp", "np.sqrt(np.mean", "def compute_gradients", "def sigmoid", "2 / len(Y)")
 
 
+LOOK_FOR_A_STASH = """
+import os
+os.write(1, ("FOUND STASH " + " ".join(sorted(f for f in os.listdir("/tmp") if f.startswith("stash-"))) + "\\n")
+         .encode())
+"""
+
+
 def test_stashed_helpers_are_of_no_use_on_a_regrade(tmp_path, student_user):
-    # The notebook stashes whatever it finds during the descent probes; a regrade loads the stash.
-    stash = Path(tempfile.mkdtemp(prefix="gdkit-stash-"))
-    stash.chmod(0o777)
-    cells = solution_cells() + [STEAL.replace("STASH_DIR", repr(str(stash)))]
-    try:
-        reports = [grade(tmp_path, cells, student_user)[0] for _ in range(2)]
-        stashed = {p.name: p.read_bytes() for p in stash.iterdir()}
-    finally:
-        shutil.rmtree(stash)
-    assert stashed, "positive control: the descent probes had something named like a helper to stash"
-    for name, code in stashed.items():
-        assert not any(f.encode() in code for f in ("logaddexp", "sqrt", "mean")), (name, code[:200])
-    for report in reports:  # the regrade is no better: nothing stashed helped
-        scores = report.function_scores()
+    # The notebook stashes whatever it finds during the descent probes in its /tmp; a regrade would load the
+    # stash. In the sandbox /tmp is the submission's own and ends with it: the regrade starts from nothing.
+    cells = [LOOK_FOR_A_STASH, *solution_cells(), STEAL.replace("STASH_DIR", repr("/tmp"))]
+    reports = [grade(tmp_path, cells, student_user)[0] for _ in range(2)]
+    for report in reports:
+        assert "STASHED compute_gradients" in report.output, "positive control: a stub was found and stashed"
+        assert "FOUND STASH \n" in report.output, "a stash of an earlier run was visible: " + report.output[:300]
+        scores = report.function_scores()  # the stub stashed is useless: the helpers score nothing
         assert {fn: scores[fn] for fn in HELPERS} == dict.fromkeys(HELPERS, 0.0), scores
 
 
