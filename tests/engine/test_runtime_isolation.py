@@ -90,13 +90,20 @@ def test_cells_cannot_rebind_the_runtimes_references(tmp_path, student_user, att
 
 
 def test_cells_see_their_own_main_module(tmp_path, student_user):
-    # `import __main__` finds the cells' namespace (as in Jupyter), not the runtime.
-    probe = "import __main__\nassert __main__.compute_gradients is compute_gradients\n"
+    # `import __main__` finds the cells' namespace (as in Jupyter), not the runtime: a function that looks itself
+    # up there finds the cells' names (when __main__ was the runtime, this cell raised and this function
+    # returned None, so the test fails on that runtime through the score, not only through the summary).
+    cell = """
+import __main__
+assert __main__.compute_gradients is compute_gradients
+def compute_gradients(X, Y, W, _own=compute_gradients):
+    return None if hasattr(__main__, "write_frame") else _own(X, Y, W)
+"""
     cells = solution_cells()
-    cells.insert(3, probe + "assert not hasattr(__main__, 'write_frame')")
+    cells.insert(2, cell)  # right after compute_gradients' own cell
     report, _ = grade(tmp_path, cells, student_user)
     assert report.score == report.max_score, [o.message for o in report.outcomes if not o.passed]
-    assert "AssertionError" not in report.summary
+    assert "raised" not in report.summary, report.summary
 
 
 def test_300_code_cells_score_full_marks(tmp_path, student_user):
