@@ -22,6 +22,7 @@ from gdkit.autograder.checks.compare import (  # noqa: F401 - re-exported: check
     Comparison,
     close,
     compare,
+    describe_call,
     mismatch,
     probabilities,
 )
@@ -87,17 +88,7 @@ class Call:
 
     def describe(self) -> str:
         """The call as a student can read it, with shapes but no values (hidden inputs stay hidden)."""
-        parts = []
-        for arg in self.args:
-            if isinstance(arg, np.ndarray):
-                parts.append(f"array of shape {arg.shape}")
-            elif isinstance(arg, float):
-                parts.append("a float")
-            elif isinstance(arg, int):
-                parts.append("an int")
-            else:
-                parts.append(type(arg).__name__)
-        return f"{self.fn}({', '.join(parts)})"
+        return describe_call(self.fn, self.args)
 
 
 def _encode(arg):

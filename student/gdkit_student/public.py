@@ -42,17 +42,7 @@ def _arguments(case: dict) -> list:
 
 
 def _describe(function: str, args: list) -> str:
-    parts = []
-    for arg in args:
-        if isinstance(arg, np.ndarray):
-            parts.append(f"array of shape {arg.shape}")
-        elif isinstance(arg, float):
-            parts.append("a float")
-        elif isinstance(arg, int):
-            parts.append("an int")
-        else:
-            parts.append(type(arg).__name__)
-    return f"{function}({', '.join(parts)})"
+    return comparison.describe_call(function, args)
 
 
 def _fail(expected: str, found: str, likely: str = "", note: str = "") -> None:
