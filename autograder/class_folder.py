@@ -16,7 +16,7 @@ Nothing is executed or unpickled here: the metadata is read with ``yaml.safe_loa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -40,12 +40,6 @@ class Entry:
     student_id: str = ""  # email / SID / nbgrader folder when known
     submission_id: str | None = None  # Gradescope's submission id
     problem: str = ""  # why it cannot be graded, found before grading (e.g. no notebook in the folder)
-    root: Path | None = None  # the folder argument it was found in (hidden from student code, with its metadata)
-
-    @property
-    def private_folder(self) -> Path:
-        """The folder that holds this submission and its classmates': student code must not read it."""
-        return self.root if self.root is not None else self.path.parent
 
     @property
     def key(self) -> str:
@@ -67,7 +61,7 @@ def find_submissions(arguments: list[str]) -> list[Entry]:
         if path.is_file():
             entries.append(Entry(path, path.stem))
         elif path.is_dir():
-            entries.extend(replace(e, root=path) for e in _folder(path))
+            entries.extend(_folder(path))
         elif path.exists():
             raise InputError(f"not a notebook file or a folder: {argument}")
         else:

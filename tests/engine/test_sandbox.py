@@ -121,8 +121,8 @@ print("SEEN grader_paths", [p for p in SECRET_PATHS if p in everything])
 def test_the_filesystem_is_an_allow_list_and_gdkit_is_nowhere(public_folder, student_user):
     """Finding 5: world-readable course copies elsewhere, other submissions, results, /proc of the grader."""
     if student_user is None:
-        pytest.skip("needs root to put a course copy under /srv and /opt; the not-root variant is in "
-                    "test_sandbox_not_root.py")
+        pytest.fail("needs root to put a course copy under /srv and /opt (the suite runs as root in CI; the "
+                    "not-root variant is in test_sandbox_not_root.py)")
     marker = next(line.strip() for line in REFERENCE.read_text().splitlines() if "def " in line and "(" in line)
     tag = public_folder.name
     copies = [Path("/srv") / tag / "reference" / "linear.py", Path("/opt") / tag / "otter-autograder" / "linear.py"]
