@@ -45,6 +45,7 @@ from gdkit.autograder.grade import (
     plain_text,
     seed_for,
 )
+from gdkit.autograder.results.atomic import write_text_atomically
 from gdkit.autograder.results.gradescope import VISIBILITIES, provisional_results, results_json, write_atomically
 from gdkit.autograder.results.report import write_report
 
@@ -366,12 +367,9 @@ def guarded_write(path: Path, document: dict) -> str:
 
 
 def _guarded_text(path: Path, text: str) -> str:
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_text_atomically(path, text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         return _describe(exc)
     return ""
 

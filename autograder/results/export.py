@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gdkit.autograder.checks import CONTRACT
+from gdkit.autograder.results.atomic import write_text_atomically
 from gdkit.autograder.results.collect import INTERNAL_ERROR, StudentResult, load_class
-from gdkit.autograder.results.html_parts import fmt, write_text_atomically
+from gdkit.autograder.results.html_parts import fmt
 
 FORMATS = ("canvas", "gradescope", "csv")
 DEFAULT_ASSIGNMENT = "Gradient descent"

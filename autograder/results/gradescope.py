@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
+
+from gdkit.autograder.results.atomic import write_text_atomically
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
@@ -78,16 +78,4 @@ def validate(document: dict) -> None:
 
 def write_atomically(path: Path, document: dict) -> None:
     """Write JSON to ``path`` from memory, via a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(document, f, indent=2, allow_nan=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, json.dumps(document, indent=2, allow_nan=False), sync=True)

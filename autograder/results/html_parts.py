@@ -8,10 +8,7 @@ again (never rendered raw), and only backtick code and ``**bold**`` become marku
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
-from pathlib import Path
 from urllib.parse import quote
 
 CELL_WORDS = {"error": "raised", "timeout": "timed out", "died": "ended the process",
@@ -114,16 +111,3 @@ def page(title: str, body: str) -> str:
             f"<title>{esc(title)}</title><style>{CSS}</style></head>\n<body><main>\n{body}\n</main></body></html>\n")
 
 
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename (readers never see half)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

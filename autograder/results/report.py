@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from gdkit.autograder.checks import CONTRACT, points_per_function
+from gdkit.autograder.results.atomic import write_text_atomically
 from gdkit.autograder.results.collect import GRADED, INTERNAL_ERROR, NOT_GRADED, StudentResult, load_class
 from gdkit.autograder.results.html_parts import (
     CELL_WORDS,
@@ -22,7 +23,6 @@ from gdkit.autograder.results.html_parts import (
     fmt,
     markdown_inline,
     page,
-    write_text_atomically,
 )
 from gdkit.autograder.results.student_page import write_student_page
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gdkit.autograder.results.atomic import write_text_atomically
 from gdkit.autograder.results.collect import GRADED, StudentResult
 from gdkit.autograder.results.html_parts import (
     CELL_WORDS,
@@ -12,7 +13,6 @@ from gdkit.autograder.results.html_parts import (
     markdown_block,
     markdown_inline,
     page,
-    write_text_atomically,
 )
 
 
