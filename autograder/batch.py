@@ -6,8 +6,9 @@
   rebuilt at the end from every results.json under ``out`` (never from this run alone).
 - A notebook whose bytes, seed, grader version, assignment declaration and visibility are unchanged since its
   last results.json is not graded again (``force`` regrades).
-- Before the first submission, the known-good notebook goes through the same sandbox; if it does not score full
-  marks, nobody is graded (a broken install would otherwise give the whole class zeros).
+- The known-good notebook goes through the same sandbox, alongside the first submissions; nothing is written
+  until it scored full marks, and if it does not, nobody is graded (a broken install would otherwise give the
+  whole class zeros). Run alongside rather than before, it costs a one-notebook run no time on two cores.
 - Ctrl-C stops starting notebooks, ends the ones running, writes the CSV for what is done.
 """
 
@@ -187,20 +188,14 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                           "running": {n: now - t for n, t in list(running.items())}})
 
         report_progress()
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        gate = Gate()
+        # The preflight has a thread of its own: it is ours, not one of the slots the students' notebooks share.
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, ThreadPoolExecutor(max_workers=1) as own:
             if todo and preflight:
-                check = pool.submit(grade_in_sandbox, KNOWN_GOOD, how=how, python=python)
-                _wait_all([check], stop, report_progress)
-                if stop.is_set():
-                    result.interrupted = True
-                    return result
-                try:
-                    failure = grading.preflight_problem(check.result())
-                except Exception as exc:  # the sandbox itself failed (disk full, a grader bug): say what
-                    failure = f"grading it failed: {type(exc).__name__}: {exc}"
-                if failure:
-                    result.preflight_failure = failure
-                    return result
+                check = own.submit(grade_in_sandbox, KNOWN_GOOD, how=how, python=python)
+                check.add_done_callback(lambda future: gate.settle(_preflight_verdict(future), stop))
+            else:
+                gate.settle("", stop)
 
             def one(entry: Entry, name: str) -> Outcome | None:
                 if stop.is_set():
@@ -208,7 +203,7 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                 running[name] = time.monotonic()
                 try:
                     return _grade_and_write(entry, out / name, name, fingerprint, hidden_visibility,
-                                            public_only, python, how, stop)
+                                            public_only, python, how, stop, gate)
                 finally:
                     running.pop(name, None)
 
@@ -218,7 +213,10 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                     result.outcomes.append(outcome)
 
             _wait_all([pool.submit(one, entry, name) for entry, name in todo], stop, report_progress, collect)
-        result.interrupted = stop.is_set()
+            if todo and preflight:
+                _wait_all([check], stop, report_progress)  # its verdict, even when every notebook was quicker
+        result.preflight_failure = gate.failure
+        result.interrupted = stop.is_set() and not gate.failure
     finally:
         order = {id(entry): n for n, entry in enumerate(entries)}
         result.outcomes.sort(key=lambda o: order[id(o.entry)])
@@ -231,6 +229,43 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
         if previous is not None:  # only now: a second Ctrl-C while the CSV is written changes nothing
             signal.signal(signal.SIGINT, previous)
     return result
+
+
+class Gate:
+    """Whether results may be written: open once the known-good notebook scored full marks (or when there is no
+    preflight), failed with the reason otherwise. A failure stops the batch like Ctrl-C, but nothing of the
+    notebooks graded meanwhile is written: nobody gets a grade from a broken install."""
+
+    def __init__(self) -> None:
+        self._settled = threading.Event()
+        self.failure = ""
+
+    def settle(self, failure: str, stop: threading.Event) -> None:
+        if stop.is_set():  # Ctrl-C came first and killed the known-good notebook too: its score means nothing
+            failure = ""
+        self.failure = failure
+        self._settled.set()
+        if failure:
+            stop.set()
+
+    @property
+    def open(self) -> bool:
+        return self._settled.is_set() and not self.failure
+
+    def wait(self, stop: threading.Event) -> bool:
+        """Block until settled (or Ctrl-C); True when results may be written."""
+        while not self._settled.wait(POLL):
+            if stop.is_set():
+                return False
+        return self.open
+
+
+def _preflight_verdict(future: Future) -> str:
+    """"" when the known-good notebook scored full marks in the class's sandbox, else why not."""
+    try:
+        return grading.preflight_problem(future.result()) or ""
+    except Exception as exc:  # the sandbox itself failed (disk full, a grader bug): say what
+        return f"grading it failed: {type(exc).__name__}: {exc}"
 
 
 def _on_sigint(stop: threading.Event):
@@ -260,13 +295,17 @@ def _wait_all(futures: list[Future], stop: threading.Event, tick: Callable[[], N
 
 
 def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, visibility: str, public_only: bool,
-                     python: str | None, how: Sandboxing, stop: threading.Event) -> Outcome | None:
+                     python: str | None, how: Sandboxing, stop: threading.Event, gate: Gate) -> Outcome | None:
     identity = {**entry.identity(), "source": entry.key, "fingerprint": fingerprint,
                 "hidden_visibility": visibility}
     previous = _read_results(folder / "results.json")
-    error = guarded_write(folder / "results.json", provisional_results(PROVISIONAL, identity))
-    if error:  # nothing can be recorded for it: do not spend a sandbox on it
-        return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error)
+    # A provisional results.json marks a grade under way (a crash leaves "did not complete", never stale marks);
+    # before the preflight's verdict nothing is written at all.
+    provisional = gate.open
+    if provisional:
+        error = guarded_write(folder / "results.json", provisional_results(PROVISIONAL, identity))
+        if error:  # nothing can be recorded for it: do not spend a sandbox on it
+            return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error)
     started = time.monotonic()
     disk_full = False
     try:
@@ -285,8 +324,10 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
                                    log=["disk full:" if disk_full else "internal error:", traceback.format_exc()],
                                    status=NOT_GRADED if disk_full else INTERNAL_ERROR)
         document = results_json(report, visibility, identity)
-    if stop.is_set():  # interrupted: its processes were killed midway, so this report is not a grade
-        guarded_write(folder / "results.json", previous or provisional_results(INTERRUPTED, identity))
+    if not gate.wait(stop) or stop.is_set():
+        # Interrupted (its processes were killed midway, so this report is not a grade) or the preflight failed.
+        if provisional:
+            guarded_write(folder / "results.json", previous or provisional_results(INTERRUPTED, identity))
         return None
     error = guarded_write(folder / "results.json", document)
     log_error = _guarded_text(folder / "grading.log", _marked(_log_text(entry, report), how.unsafe))
