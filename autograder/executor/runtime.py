@@ -19,6 +19,11 @@ Correct code never enters this process: a helper the grader substitutes during a
 its arguments to the grader (a ``callback`` frame) and returns the grader's answer, which the head relays
 from the command pipe (only the head reads it, a whole frame at a time, so it stays in step).
 
+Plots are not graded: ``import matplotlib`` (and any submodule) gives a recording stand-in whose every
+attribute, call and operator returns another stand-in, which saves a grade the library's import, its font cache
+and the drawing (about a second). A cell that raises after touching the stand-in says so in its reply, and the
+grader then runs the whole notebook again in a fresh process with the real library (the ``real_plots`` command).
+
 The cells run in a fresh ``__main__`` module of their own, and everything the runtime calls is a reference
 taken at start: cells that rebind ``os.pipe``, ``json.dumps`` or module globals change nothing here.
 """
@@ -205,6 +210,126 @@ def _describe(exc: BaseException) -> str:
     except BaseException:  # noqa: BLE001 - a hostile __str__
         text = "?"
     return f"{type(exc).__name__}: {text[:300]}{line}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plotting stand-in
+
+PLOT_MODULES = ("matplotlib", "mpl_toolkits")  # and their submodules
+_plot_uses = [0]  # how often the stand-in was touched: a cell that raises after touching it asks for the real one
+
+
+class _Plot:
+    """What every matplotlib name, call result and operation gives: another stand-in, counting each use.
+
+    Iteration yields nothing and unpacking fails (so ``for ax in axes`` does nothing, and a cell that needs real
+    values raises and is run again with the real library); ``plt.subplots`` gives ``(figure, axes)``.
+    """
+
+    _name: str
+
+    def __init__(self, name: str = "matplotlib") -> None:
+        object.__setattr__(self, "_name", name)
+
+    def __getattr__(self, name: str) -> _Plot:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)  # copy, pickle, numpy and IPython probe dunders: they must not find one
+        _plot_uses[0] += 1
+        if name == "subplots":
+            return _PlotSubplots(f"{self._name}.subplots")
+        return _Plot(f"{self._name}.{name}")
+
+    def __call__(self, *args, **kwargs) -> _Plot:
+        _plot_uses[0] += 1
+        return _Plot(f"{self._name}()")
+
+    def __setattr__(self, name: str, value) -> None:
+        _plot_uses[0] += 1
+
+    def __getitem__(self, key) -> _Plot:
+        _plot_uses[0] += 1
+        return _Plot(f"{self._name}[]")
+
+    def __setitem__(self, key, value) -> None:
+        _plot_uses[0] += 1
+
+    def __iter__(self):
+        _plot_uses[0] += 1
+        return iter(())
+
+    def __len__(self) -> int:
+        _plot_uses[0] += 1
+        return 0
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __enter__(self) -> _Plot:
+        _plot_uses[0] += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{self._name} (plots are not drawn while grading)>"
+
+    def _operator(self, *args) -> _Plot:
+        _plot_uses[0] += 1
+        return _Plot(self._name)
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = _operator
+    __pow__ = __neg__ = __lt__ = __le__ = __gt__ = __ge__ = __matmul__ = __rmatmul__ = _operator
+
+    def __float__(self) -> float:
+        _plot_uses[0] += 1
+        raise TypeError("a plotting result has no value while grading")
+
+    __int__ = __index__ = __float__
+
+
+class _PlotSubplots(_Plot):
+    def __call__(self, *args, **kwargs) -> tuple:  # type: ignore[override]  # (figure, axes), for unpacking
+        _plot_uses[0] += 1
+        return _Plot("figure"), _Plot("axes")
+
+
+class _PlotModule(types.ModuleType):
+    """A matplotlib module as the stand-in: a package (submodules import), every attribute a stand-in."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return getattr(_Plot(self.__name__), name)
+
+
+class _PlotFinder:
+    """On ``sys.meta_path`` while plots are stood in for: finds every matplotlib module before the real one."""
+
+    @staticmethod
+    def find_spec(name: str, path=None, target=None):
+        if name.split(".")[0] not in PLOT_MODULES:
+            return None
+        import importlib.machinery
+
+        return importlib.machinery.ModuleSpec(name, _PlotFinder, is_package=True)  # type: ignore[arg-type]
+
+    @staticmethod
+    def create_module(spec) -> types.ModuleType:
+        module = _PlotModule(spec.name)
+        module.__path__ = []  # a package: `import matplotlib.pyplot` finds its submodules here too
+        return module
+
+    @staticmethod
+    def exec_module(module: types.ModuleType) -> None:
+        pass
+
+
+def stand_in_for_plots(on: bool) -> None:
+    """Put the plotting stand-in in front of the real matplotlib, or take it away (before any cell ran)."""
+    sys.meta_path[:] = [f for f in sys.meta_path if f is not _PlotFinder]
+    if on:
+        sys.meta_path.insert(0, _PlotFinder)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -517,7 +642,11 @@ def _in_child(work, becomes_head: bool) -> bool:
 
 
 def _cell_reply(ns: dict, index: int, source: str, answers: int) -> dict:
-    return {"op": "cell_done", **run_cell(ns, index, source)}
+    uses = _plot_uses[0]
+    reply = {"op": "cell_done", **run_cell(ns, index, source)}
+    if reply["status"] == "error" and _plot_uses[0] != uses:
+        reply["plot_stand_in"] = True  # it may have needed real plotting results: the grader reruns with them
+    return reply
 
 
 _pending: list[dict] = []  # a request read while relaying answers
@@ -533,6 +662,8 @@ def _serve_as_head(ns: dict) -> None:
             _in_child(functools.partial(_cell_reply, ns, cmd["index"], cmd["source"]), becomes_head=True)
         elif op == "probe":
             _in_child(functools.partial(answer_probe, ns, cmd), becomes_head=False)
+        elif op == "real_plots":  # sent before the first cell, when the stand-in failed a cell: no reply
+            stand_in_for_plots(False)
         # anything else (a callback answer that arrived after its probe ended) is dropped
 
 
@@ -552,6 +683,7 @@ def serve() -> None:
     _modules["__main__"] = main
     ns = main.__dict__
     _modules["otter"] = _otter_stub()
+    stand_in_for_plots(True)
     _become_subreaper()
     _oom_first()
     write_frame(REPLY_FD, {"op": "ready", "pid": _getpid()})

@@ -48,6 +48,7 @@ class CellOutcome:
     index: int
     status: CellStatus
     error: str = ""
+    plot_stand_in: bool = False  # it raised after touching the plotting stand-in (see runtime.py)
 
 
 @dataclass
@@ -225,7 +226,12 @@ class ExecutorSession:
             return CellOutcome(index, "error", "the cell wrote an unreadable message into the grader's channel")
         if status != "ok":
             return CellOutcome(index, status)
-        return CellOutcome(index, "ok" if reply.get("status") == "ok" else "error", str(reply.get("error", "")))
+        return CellOutcome(index, "ok" if reply.get("status") == "ok" else "error", str(reply.get("error", "")),
+                           reply.get("plot_stand_in") is True)
+
+    def real_plots(self) -> None:
+        """Give the cells the real matplotlib instead of the stand-in (before the first cell)."""
+        self._send({"op": "real_plots"})
 
     def probe(self, calls: list[dict], substitutes: Sequence[str] = (),
               serve: Callable[[str, object], dict] | None = None) -> ProbeOutcome:
