@@ -111,10 +111,15 @@ class Sandboxing:
     unsafe: bool = False
 
 
+def cores() -> int:
+    """The cores this process may run on: the most slots worth having."""
+    return len(os.sched_getaffinity(0))
+
+
 def sandboxing(jobs: int, unsafe: bool = False, python: str | None = None) -> Sandboxing:
     """The sandbox for a batch of ``jobs`` slots (each its share of the cores); raises
     :class:`sandbox.SandboxUnavailable` when none can be made here and ``unsafe`` was not asked for."""
-    limits = sandbox.Limits(cpu_cores=len(os.sched_getaffinity(0)) / max(1, jobs))
+    limits = sandbox.Limits(cpu_cores=cores() / max(1, jobs))
     return Sandboxing(_isolation(sandbox.is_root(), unsafe, python or sys.executable), limits, unsafe)
 
 
@@ -160,6 +165,8 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
     (done, total, running: {folder: seconds}) about every POLL seconds and after each notebook."""
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}; got {hidden_visibility!r}")
+    # More slots than cores only cut the CPU into shares too small for the cells' CPU-time limits.
+    jobs = max(1, min(jobs, cores()))
     entries = [s if isinstance(s, Entry) else Entry(Path(s), Path(s).stem) for s in submissions]
     out.mkdir(parents=True, exist_ok=True)
     names = assign_folders(entries, out)

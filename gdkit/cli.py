@@ -27,7 +27,7 @@ def _grade(args: argparse.Namespace) -> int:
     import warnings
     from pathlib import Path
 
-    from gdkit.autograder.batch import grade_all
+    from gdkit.autograder.batch import cores, grade_all
     from gdkit.autograder.class_folder import InputError, find_submissions
     from gdkit.autograder.executor.sandbox import SandboxUnavailable
     from gdkit.progress import class_progress
@@ -38,6 +38,9 @@ def _grade(args: argparse.Namespace) -> int:
         return _usage("grade", "the following arguments are required: SUBMISSION (notebook files or folders)")
     if args.jobs < 1:
         return _usage("grade", "-j must be at least 1")
+    if args.jobs > cores():
+        print(f"gdkit grade: -j {args.jobs} is more than the {cores()} cores here; grading {cores()} at a time",
+              file=sys.stderr)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         return _usage("grade", f"--out {out} is a file; give a folder (it is created if missing)")
@@ -232,7 +235,8 @@ def _grade_parser(sub) -> None:
     p.add_argument("submissions", nargs="*", metavar="SUBMISSION",
                    help="notebooks, or folders: searched for notebooks, a Gradescope export, nbgrader's submitted/")
     p.add_argument("--out", required=True, help="folder for <student>/results.json and grades.csv")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
+    p.add_argument("-j", "--jobs", type=int, default=1,
+                   help="submissions graded in parallel (default 1; at most the cores the machine has)")
     p.add_argument("--visibility", default="after_published",
                    choices=["hidden", "after_due_date", "after_published", "visible"],
                    help="visibility of the hidden checks in results.json (default after_published)")
