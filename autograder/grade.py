@@ -200,7 +200,8 @@ def grade_notebook(
                 for check in checks:
                     if _ABORTED.is_set():
                         break
-                    outcomes.append(run_check(check, session, seed, log))
+                    proven = frozenset() if public_only else proven_functions(checks, outcomes)
+                    outcomes.append(run_check(check, session, seed, log, proven))
                 output = session.output()
                 marks.append(("checks", time.monotonic()))
             marks.append(("clean-up", time.monotonic()))
@@ -253,10 +254,19 @@ def preflight_problem(report: GradeReport) -> str | None:
     return "\n".join(lines)
 
 
-def run_check(check: Check, session: ExecutorSession, seed: int, log: list[str]) -> CheckOutcome:
-    """One check against a session whose cells have run; a bug in the check is logged, never raised."""
+def proven_functions(checks: list[Check], outcomes: list[CheckOutcome]) -> frozenset[str]:
+    """The functions whose every check (of ``checks``) has run and passed: their own code may serve as a helper."""
+    done = {o.check.title for o in outcomes if o.passed}
+    functions = {c.function for c in checks}
+    return frozenset(f for f in functions if all(c.title in done for c in checks if c.function == f))
+
+
+def run_check(check: Check, session: ExecutorSession, seed: int, log: list[str],
+              proven: frozenset[str] = frozenset()) -> CheckOutcome:
+    """One check against a session whose cells have run; a bug in the check is logged, never raised.
+    ``proven``: the helpers the check may leave as the student's own (see Context.call)."""
     try:
-        check.run(Context(session, seed, check.title))
+        check.run(Context(session, seed, check.title, proven))
     except CheckFailed as failure:
         return CheckOutcome(check, False, str(failure))
     except Exception:  # a bug in a check costs only that check, and is logged for the instructor

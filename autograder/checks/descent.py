@@ -1,6 +1,7 @@
 """Checks of the two gradient-descent functions, graded with the correct gradient substituted.
 
-Substituting the helpers means a wrong gradient is charged once, on its own question. The trajectory after 1
+Substituting the helpers means a wrong gradient is charged once, on its own question (a helper whose every
+check passed stays the student's own: see Context.call). The trajectory after 1
 and 5 iterations (from theta=None and from a given theta) catches off-by-one loops, ignored learning rates or
 starting points, and closed-form answers; convergence at a safe step size catches early stopping.
 """

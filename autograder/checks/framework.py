@@ -101,15 +101,22 @@ def _encode(arg):
 class Context:
     """What a check gets: a random generator of its own and a way to call the student's functions."""
 
-    def __init__(self, session: ExecutorSession, seed: int, check_title: str) -> None:
+    def __init__(self, session: ExecutorSession, seed: int, check_title: str,
+                 proven: frozenset[str] = frozenset()) -> None:
         self.session = session
         # One stream per (submission seed, check): adding a check never changes another check's inputs.
         self.rng = np.random.default_rng([seed, zlib.crc32(check_title.encode())])
+        self.proven = proven
 
     def call(self, calls: Sequence[Call], substitute: Sequence[str] = ()) -> list[Observation]:
         """Run the calls in one forked child of the student process (one wall-clock limit for them all), with
         the grader's correct versions of the helpers named in ``substitute`` in place of the student's (stubs
-        that call back to this process: see :mod:`gdkit.autograder.checks.substitutes`)."""
+        that call back to this process: see :mod:`gdkit.autograder.checks.substitutes`).
+
+        A helper in ``proven`` (every one of its checks ran in this grade and passed) stays the student's own:
+        it gives the reference's values to rounding, without a round trip to the grader for each of a descent's
+        hundreds of calls. A wrong helper is still substituted, so it is still charged once."""
+        substitute = [name for name in substitute if name not in self.proven]
         payload = [{"fn": c.fn, "args": [_encode(a) for a in c.args]} for c in calls]
         outcome = self.session.probe(payload, substitute, helpers.Helpers())
         return observe_batch(outcome, len(calls))

@@ -149,3 +149,34 @@ def test_solution_written_differently_also_passes(tmp_path, student_user):
 
 def test_solution_listing_matches_reference_contract():
     assert set(SOLUTION) == set(WRONG) == set(CONTRACT)
+
+
+def _callbacks_served(monkeypatch) -> dict[str, int]:
+    """Count the calls of substituted helpers the grader answers (in this process: the grader's side)."""
+    from gdkit.autograder.checks import substitutes
+
+    served: dict[str, int] = {}
+    real = substitutes.Helpers.__call__
+
+    def counting(self, name, args):
+        served[name] = served.get(name, 0) + 1
+        return real(self, name, args)
+
+    monkeypatch.setattr(substitutes.Helpers, "__call__", counting)
+    return served
+
+
+def test_a_helper_proven_right_stays_the_students_own_and_a_wrong_one_is_substituted(tmp_path, student_user,
+                                                                                     monkeypatch):
+    served = _callbacks_served(monkeypatch)
+    report = grade_notebook(write_notebook(tmp_path / "right.ipynb", solution_cells()), user=student_user)
+    assert report.score == 20
+    assert served == {}, f"helpers whose every check passed were still served by the grader: {served}"
+
+    wrong = grade_notebook(write_notebook(tmp_path / "wrong.ipynb",
+                                          solution_cells(compute_gradients=WRONG["compute_gradients"])),
+                           user=student_user)
+    scores, full = wrong.function_scores(), points_per_function()
+    assert scores["gradient_descent"] == full["gradient_descent"], "a wrong gradient was charged twice"
+    assert served.get("compute_gradients", 0) > 400, served  # the assignment's experiment alone has 400 updates
+    assert "compute_logistic_gradients" not in served, served

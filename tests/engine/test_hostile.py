@@ -151,15 +151,21 @@ def test_student_processes_are_the_oom_killers_first_choice(tmp_path, student_us
 
 
 def test_a_forked_copy_cannot_answer_for_the_function(tmp_path, student_user):
-    # The copy returns a wrong gradient first; only the process the grader started may answer.
+    # The copy returns a wrong gradient first; only the process the grader started may answer. Each process
+    # forks once (its first call): the descents call this correct helper as the student's own (it passed its
+    # checks), and a fork on each of their hundreds of calls would only be a fork bomb of the student's making.
     forking = '''
 import os
 import re
+FORKED = set()
 def compute_gradients(X, Y, W):
-    pid = os.fork()
-    if pid == 0:
-        return np.zeros((X.shape[1], 1))
-    os.waitpid(pid, 0)
+    if os.getpid() not in FORKED:
+        FORKED.add(os.getpid())
+        pid = os.fork()
+        if pid == 0:
+            FORKED.add(os.getpid())
+            return np.zeros((X.shape[1], 1))
+        os.waitpid(pid, 0)
     return (2 / len(Y)) * X.T @ (X @ W - Y)
 '''
     report, _ = grade(tmp_path, solution_cells(compute_gradients=forking), student_user)
