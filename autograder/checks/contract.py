@@ -39,6 +39,7 @@ class PublicCase:
     returns: str  # "array" (of the reference's shape) or "number"
     compare: str  # "values" or "probabilities"
     mistakes: tuple[tuple[str, str], ...] = ()  # (what the student reads, code of a wrong implementation)
+    mean_over_rows: bool = False  # the result is a mean over X's rows: a result scaled by a wrong count is named
 
     def arguments(self) -> tuple:
         """The arguments as the function receives them: lists as fresh float64 arrays."""
@@ -107,7 +108,7 @@ def _declaration(path: Path) -> Declaration:
 
 def _public_case(data: object, where: str) -> PublicCase:
     if not isinstance(data, dict) or not isinstance(data.get("args"), list) or set(data) - {
-            "args", "returns", "compare", "mistakes"}:
+            "args", "returns", "compare", "mistakes", "mean_over_rows"}:
         raise ContractError(f"{where}: 'public_case' needs args: [...] (the public check's arguments)")
     returns, compare = data.get("returns"), data.get("compare", "values")
     if returns not in ("array", "number") or compare not in ("values", "probabilities"):
@@ -116,7 +117,10 @@ def _public_case(data: object, where: str) -> PublicCase:
     if not isinstance(mistakes, list) or not all(isinstance(m, dict) and isinstance(m.get("say"), str)
                                                  and isinstance(m.get("code"), str) for m in mistakes):
         raise ContractError(f"{where}: public_case.mistakes is a list of {{say: text, code: a wrong def}}")
-    return PublicCase(tuple(data["args"]), returns, compare, tuple((m["say"], m["code"]) for m in mistakes))
+    if not isinstance(data.get("mean_over_rows", False), bool):
+        raise ContractError(f"{where}: public_case.mean_over_rows is true or false")
+    return PublicCase(tuple(data["args"]), returns, compare, tuple((m["say"], m["code"]) for m in mistakes),
+                      data.get("mean_over_rows", False))
 
 
 def load(folder: Path | None = None) -> dict[str, Declaration]:
