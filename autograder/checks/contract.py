@@ -1,16 +1,17 @@
 """The declaration of each contract function, read from ``assignment/contract/<function>.yaml``.
 
 One YAML file per function is the one source of its question number, its checks (name, points, public or
-hidden) and the correct helpers its probes substitute. The grader's checks, ``gdkit grade``, ``gdkit check``,
-grades.csv, the notebook's question headers and Otter tests (``gdkit build``) and the Gradescope zip all take
-their points from here. ``GDKIT_CONTRACT=<folder>`` grades with another folder of declarations (the build puts
-the folder it used into the Gradescope zip's wheel).
+hidden), the correct helpers its probes substitute, its public case and the wording of its known mistakes
+(``diagnoses``: id -> text; the checks' code names the ids, see ``framework.diagnoses``). The grader's checks,
+``gdkit grade``, ``gdkit check``, grades.csv, the notebook's question headers and Otter tests (``gdkit build``)
+and the Gradescope zip all take their points from here. ``GDKIT_CONTRACT=<folder>`` grades with another folder
+of declarations (the build puts the folder it used into the Gradescope zip's wheel).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -57,6 +58,7 @@ class Declaration:
     checks: tuple[CheckDeclaration, ...]
     substitutes: tuple[str, ...]
     public_case: PublicCase
+    diagnoses: dict[str, str] = field(default_factory=dict)  # id -> what a student with that mistake reads
 
     @property
     def points(self) -> float:
@@ -82,8 +84,9 @@ def _declaration(path: Path) -> Declaration:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise ContractError(f"{where}: cannot be read as YAML: {' '.join(str(e).split())}") from None
-    if not isinstance(data, dict) or set(data) - {"question", "checks", "substitutes", "public_case"}:
-        raise ContractError(f"{where}: must hold exactly the keys question, substitutes, public_case, checks")
+    if not isinstance(data, dict) or set(data) - {"question", "checks", "substitutes", "public_case", "diagnoses"}:
+        raise ContractError(f"{where}: must hold exactly the keys question, substitutes, public_case, diagnoses, "
+                            "checks")
     question, checks, subs = data.get("question"), data.get("checks"), data.get("substitutes") or []
     if not isinstance(question, int) or isinstance(question, bool) or question < 1:
         raise ContractError(f"{where}: 'question' must be the question's number (1, 2, ...), got {question!r}")
@@ -102,8 +105,12 @@ def _declaration(path: Path) -> Declaration:
         raise ContractError(f"{where}: two checks share a name")
     if not isinstance(subs, list) or not all(isinstance(s, str) for s in subs):
         raise ContractError(f"{where}: 'substitutes' must list function names")
-    return Declaration(path.stem, question, tuple(declared), tuple(subs), _public_case(data.get("public_case"),
-                                                                                        where))
+    diagnoses = data.get("diagnoses") or {}
+    if not isinstance(diagnoses, dict) or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str)
+                                                  and v.strip() for k, v in diagnoses.items()):
+        raise ContractError(f"{where}: 'diagnoses' maps ids (letters, digits, _) to the text a student reads")
+    return Declaration(path.stem, question, tuple(declared), tuple(subs),
+                       _public_case(data.get("public_case"), where), dict(diagnoses))
 
 
 def _public_case(data: object, where: str) -> PublicCase:

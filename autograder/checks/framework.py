@@ -59,6 +59,27 @@ class Check:
 REGISTRY: dict[tuple[str, str], Callable[[Context], None]] = {}
 
 
+#: The ids of the known mistakes each function's checks name, by function (registered by :func:`diagnoses` when
+#: the check modules are imported); ``checks_for`` requires them to equal the ids the declarations word.
+DIAGNOSES: dict[str, set[str]] = {}
+
+
+def diagnoses(function: str, *ids: str) -> Callable[[str], str]:
+    """Register the ids of ``function``'s known mistakes a module names; ``say(id)`` is their wording, from
+    ``diagnoses:`` in assignment/contract/<function>.yaml (the one place a maintainer changes it)."""
+    DIAGNOSES.setdefault(function, set()).update(ids)
+    registered = frozenset(ids)
+
+    def say(diagnosis: str) -> str:
+        if diagnosis not in registered:  # a grader bug: the id must be registered, so that it is validated
+            raise KeyError(f"the diagnosis {diagnosis!r} of {function} is not registered with diagnoses()")
+        from gdkit.autograder.checks.contract import current
+
+        return current()[function].diagnoses[diagnosis]
+
+    return say
+
+
 def check(function: str, name: str):
     """Register the code of the check ``name`` of ``function``, declared in assignment/contract/<function>.yaml
     (points, visibility, order); ``gdkit.autograder.checks`` refuses code without a declaration and back."""

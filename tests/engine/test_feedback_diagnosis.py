@@ -100,4 +100,4 @@ def test_the_separable_case_gets_a_hint_not_an_exception():
     found = ref.logistic_gradient_descent(X3, Y3, 0.1, 1) * 3.7
     hint = descent.descent_likely("logistic_gradient_descent", ref.logistic_gradient_descent, ref.logistic_optimum,
                                   found, X3, Y3, 0.1, 1, None)
-    assert hint == descent.UPDATE_RULE
+    assert hint == descent.SAY["logistic_gradient_descent"]("update_rule")
