@@ -8,9 +8,12 @@ one module per kind of function:
 - ``descent.py``: gradient_descent, logistic_gradient_descent
 - ``framework.py``: what a check is, how it calls student code, how it words a failure
 
+- ``public_judge.py``: the public checks' one judge and wording, shipped to students as it is
+
 Importing this package checks that code and declarations match one to one (a declared check without code, or
-code without a declaration, is an error naming the file to change) and that every substituted helper, with what
-its correct version calls, is an earlier question than the function whose probes use it.
+code without a declaration, is an error naming the file to change; so is a known mistake's id the code names
+and the declaration's ``diagnoses:`` does not word, or back) and that every substituted helper, with what its
+correct version calls, is an earlier question than the function whose probes use it.
 """
 
 from __future__ import annotations
