@@ -17,6 +17,7 @@ import numpy as np
 
 from gdkit import reference as ref
 from gdkit.autograder.checks.contract import Declaration
+from gdkit.autograder.checks.public_judge import DIVISOR_IDS
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "student" / "gdkit_student"
@@ -92,8 +93,9 @@ def public_case(declaration: Declaration) -> dict:
         "substitutes": _tables(declaration, args),
         "mistakes": _mistakes(name, case.mistakes, args),
     }
-    if case.mean_over_rows:  # (m, d) of X: a result scaled by m over another count is named
+    if case.mean_over_rows:  # (m, d) of X: a result scaled by m over another count is named, in these words
         out["rows"] = list(np.shape(args[0]))
+        out["divisor"] = {diagnosis: declaration.diagnoses[diagnosis] for diagnosis in DIVISOR_IDS}
     return out
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from gdkit.autograder.checks.public_judge import DIVISOR_IDS
+
 ENV = "GDKIT_CONTRACT"
 
 
@@ -109,8 +111,12 @@ def _declaration(path: Path) -> Declaration:
     if not isinstance(diagnoses, dict) or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str)
                                                   and v.strip() for k, v in diagnoses.items()):
         raise ContractError(f"{where}: 'diagnoses' maps ids (letters, digits, _) to the text a student reads")
-    return Declaration(path.stem, question, tuple(declared), tuple(subs),
-                       _public_case(data.get("public_case"), where), dict(diagnoses))
+    public_case = _public_case(data.get("public_case"), where)
+    unworded = [i for i in DIVISOR_IDS if public_case.mean_over_rows and i not in diagnoses]
+    if unworded:
+        raise ContractError(f"{where}: public_case.mean_over_rows needs diagnoses: {', '.join(unworded)} (the "
+                            "words of a mean divided by the wrong count)")
+    return Declaration(path.stem, question, tuple(declared), tuple(subs), public_case, dict(diagnoses))
 
 
 def _public_case(data: object, where: str) -> PublicCase:

@@ -28,6 +28,7 @@ from gdkit.autograder.checks.compare import (  # noqa: F401 - re-exported: check
     probabilities,
 )
 from gdkit.autograder.checks.public_judge import (  # noqa: F401 - re-exported: checks import these from framework
+    DIVISOR_IDS,
     FLOAT32_RTOL,
     a_or_an,
     divisor_likely,
@@ -239,16 +240,18 @@ def judge_public(ctx: Context, function: str) -> None:
         raise CheckFailed(text)
 
 
-def likely_from_factor(c: float | None, candidates: dict[str, float], rows: tuple[int, int] | None = None) -> str:
-    """The known mistakes that scale the correct result by ``c`` (``rows``: the call's (m, d), for the hints
-    about dividing by the wrong count); every match is named, since some mistakes give the same factor."""
+def likely_from_factor(c: float | None, candidates: dict[str, float], rows: tuple[int, int] | None = None,
+                       words: dict[str, str] | None = None) -> str:
+    """The known mistakes that scale the correct result by ``c`` (``rows``: the call's (m, d), and ``words``
+    the wording of public_judge.DIVISOR_IDS, for the hints about dividing by the wrong count); every match is
+    named, since some mistakes give the same factor."""
     if c is None or not np.isfinite(c):
         return ""
     if abs(c - 1) < 1e-3:
         return "close but not within tolerance: a lower precision (float32) or an approximation somewhere"
     known = [explanation for explanation, value in candidates.items()
              if abs(c - value) <= 1e-6 * max(abs(value), 1.0)]
-    hints = divisor_likely(c, rows, known) if rows is not None else known
+    hints = divisor_likely(c, rows, known, words) if rows is not None and words is not None else known
     if hints:
         return "; or ".join(hints)
     return f"your result is {c:.4g} times the correct one: check the constant factors"

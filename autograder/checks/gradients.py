@@ -13,6 +13,7 @@ import numpy as np
 
 from gdkit import reference as ref
 from gdkit.autograder.checks.framework import (
+    DIVISOR_IDS,
     RTOL,
     Call,
     Context,
@@ -34,9 +35,10 @@ FD_TOLERANCE = 1e-6
 
 # The known mistakes these checks name, worded in each function's declaration (diagnoses:)
 LINEAR = diagnoses("compute_gradients", "sigmoid_in_linear", "m_plus_1", "no_factor_2", "not_divided_by_m",
-                   "not_divided_no_factor_2", "sign_flipped", "sign_flipped_no_factor_2", "not_the_derivative")
+                   "not_divided_no_factor_2", "sign_flipped", "sign_flipped_no_factor_2", "not_the_derivative",
+                   *DIVISOR_IDS)
 LOGISTIC = diagnoses("compute_logistic_gradients", "sigmoid_missing", "linear_gradient", "extra_factor_2",
-                     "not_divided_by_m", "m_plus_1", "sign_flipped", "not_the_derivative")
+                     "not_divided_by_m", "m_plus_1", "sign_flipped", "not_the_derivative", *DIVISOR_IDS)
 SAY = {"compute_gradients": LINEAR, "compute_logistic_gradients": LOGISTIC}
 
 
@@ -67,7 +69,8 @@ def gradient_likely(fn: str, found: np.ndarray, X: np.ndarray, Y: np.ndarray, W:
             if close(found, value, rtol=1e-6, atol=1e-12):
                 return explanation
         return precision_likely(found, expected) or likely_from_factor(
-            factor_of(found, expected), candidates(X.shape[0]), rows=X.shape)
+            factor_of(found, expected), candidates(X.shape[0]), rows=X.shape,
+            words={diagnosis: SAY[fn](diagnosis) for diagnosis in DIVISOR_IDS})
 
 
 def central_differences(loss: Callable, X: np.ndarray, Y: np.ndarray, W: np.ndarray) -> np.ndarray:

@@ -171,22 +171,34 @@ def precision_likely(found: object, expected: object) -> str:
             "computed in float32 (astype(np.float32) or dtype=np.float32); keep every array float64")
 
 
-def divisor_likely(c: float, rows: tuple[int, int], known: list[str]) -> list[str]:
-    """Hints for a result divided by the wrong count, c = m / k for the k the student divided by, given the
-    ``known`` mistakes that already match c (m from the columns gives the same c as some of them)."""
+# The diagnoses of a mean over the rows divided by the wrong count, worded in the function's declaration
+# (diagnoses:; "{k}" stands for the count divided by). A public case with mean_over_rows carries their words.
+DIVISOR_IDS = ("integer_division", "m_from_columns", "hard_coded_rows")
+
+
+def divisor_mistake(c: float, rows: tuple[int, int], known: bool) -> tuple[str, int] | None:
+    """(diagnosis id, count) for a result m / k times the correct one, k the count the student divided by
+    instead of the m rows of X (d columns); ``known``: another diagnosis already explains c."""
     m, d = rows
     if c == 0:
-        return ["the result is all zeros: `2 // m` or `1 // m` is integer division (0 once m > 2); use `/`"]
+        return "integer_division", 0
     k = m / c
     if not (np.isfinite(k) and k >= 1.5 and abs(k - round(k)) <= 1e-6 * k) or round(k) in (m, m + 1):
-        return known
+        return None
     if round(k) == d:
-        return ["m was taken from the number of columns (X.shape[1], the features); the number of examples is "
-                "X.shape[0] or len(Y)", *known]
-    if known:
+        return "m_from_columns", d
+    return None if known else ("hard_coded_rows", round(k))
+
+
+def divisor_likely(c: float, rows: tuple[int, int], known: list[str], words: dict[str, str]) -> list[str]:
+    """Hints for a result divided by the wrong count, given the ``known`` mistakes that already match c (m from
+    the columns gives the same c as some of them) and the ``words`` of DIVISOR_IDS."""
+    mistake = divisor_mistake(c, rows, bool(known))
+    if mistake is None:
         return known
-    return [f"divided by {round(k)} whatever the data: a hard-coded number of rows; use m = len(Y), the "
-            "rows of the X given to the function"]
+    diagnosis, k = mistake
+    text = words[diagnosis].replace("{k}", str(k))
+    return [text, *known] if diagnosis == "m_from_columns" else [text]
 
 
 def arguments(case: dict) -> list:
@@ -215,7 +227,7 @@ def _value_likely(case: dict, value: np.ndarray, expected: np.ndarray) -> str:
     rows = case.get("rows")
     c = factor_of(value, expected)
     if rows and c is not None and abs(c - 1) >= 1e-3:
-        hints = divisor_likely(c, (int(rows[0]), int(rows[1])), [])
+        hints = divisor_likely(c, (int(rows[0]), int(rows[1])), [], case["divisor"])
         return "; or ".join(hints) if hints else f"your result is {c:.4g} times the correct one: check the " \
                                                  "constant factors"
     return ""

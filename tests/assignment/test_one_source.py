@@ -154,6 +154,16 @@ def test_a_diagnosis_the_code_names_must_be_worded_in_the_yaml(tmp_path):
                     "assignment/contract/logistic_loss.yaml does not word: add it under diagnoses:"), line
 
 
+def test_a_mean_over_rows_needs_the_words_of_a_wrong_count(tmp_path):
+    folder = _copy_assignment(tmp_path)
+    _edit_yaml(folder / "contract" / "compute_gradients.yaml", lambda d: d["diagnoses"].pop("hard_coded_rows"))
+    with pytest.raises(ContractError) as refused:
+        load(folder / "contract")
+    [line] = str(refused.value).splitlines()
+    assert line.endswith("compute_gradients.yaml: public_case.mean_over_rows needs diagnoses: hard_coded_rows (the "
+                         "words of a mean divided by the wrong count)"), line
+
+
 def test_a_worded_diagnosis_no_code_names_is_refused(tmp_path):
     folder = _copy_assignment(tmp_path)
     _edit_yaml(folder / "contract" / "sigmoid.yaml",
