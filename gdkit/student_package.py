@@ -1,9 +1,10 @@
 """The student package (``gdkit_student``) the hand-out carries, and the public check cells the build writes.
 
 ``gdkit_student`` is the student side of the public checks: its code (``student/gdkit_student/``), the grader's
-comparison (``autograder/checks/compare.py``, pure numpy) and ``cases.json``: per contract function the public
-case's inputs, the expected value and, for each helper the grader substitutes, the values the correct
-computation needs (computed here from ``gdkit.reference``, which never leaves the build).
+comparison and judge (``autograder/checks/compare.py`` and ``public_judge.py``, pure numpy) and ``cases.json``:
+per contract function the public case's inputs, the expected value, the declared mistakes' values and, for each
+helper the grader substitutes, the values the correct computation needs (computed here from ``gdkit.reference``,
+which never leaves the build). The grader's public checks judge with the same case (:func:`public_case`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import numpy as np
 
 from gdkit import reference as ref
 from gdkit.autograder.checks.contract import Declaration
+from gdkit.autograder.checks.public_judge import DIVISOR_IDS
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "student" / "gdkit_student"
-COMPARE = REPO / "autograder" / "checks" / "compare.py"
+# Pure modules of the grader the student package runs as they are: the comparison and the public checks' judge
+SHARED = (REPO / "autograder" / "checks" / "compare.py", REPO / "autograder" / "checks" / "public_judge.py")
 PACKAGE = "gdkit_student"
 # Elementwise helpers: looked up value by value (sigmoid(z) and sigmoid(-z) both work)
 ELEMENTWISE = {"sigmoid"}
@@ -75,23 +78,30 @@ def _mistakes(function: str, mistakes: tuple[tuple[str, str], ...], args: tuple)
     return out
 
 
+def public_case(declaration: Declaration) -> dict:
+    """One function's public case as the judge (``public_judge.judge``) reads it, with the values computed from
+    the reference: what ``cases.json`` holds for it, and what the grader's public check judges with."""
+    name, case = declaration.function, declaration.public_case
+    args = case.arguments()
+    expected = np.asarray(getattr(ref, name)(*args), dtype=np.float64)
+    out = {
+        "args": [_plain(a) for a in args],
+        "returns": case.returns,
+        "compare": case.compare,
+        "expected": expected.tolist(),
+        "shape": list(expected.shape) if case.returns == "array" else [],
+        "substitutes": _tables(declaration, args),
+        "mistakes": _mistakes(name, case.mistakes, args),
+    }
+    if case.mean_over_rows:  # (m, d) of X: a result scaled by m over another count is named, in these words
+        out["rows"] = list(np.shape(args[0]))
+        out["divisor"] = {diagnosis: declaration.diagnoses[diagnosis] for diagnosis in DIVISOR_IDS}
+    return out
+
+
 def cases(declarations: dict[str, Declaration]) -> dict:
     """``cases.json``'s content: each function's public case with the values computed from the reference."""
-    out = {}
-    for name, declaration in declarations.items():
-        case = declaration.public_case
-        args = case.arguments()
-        expected = np.asarray(getattr(ref, name)(*args), dtype=np.float64)
-        out[name] = {
-            "args": [_plain(a) for a in args],
-            "returns": case.returns,
-            "compare": case.compare,
-            "expected": expected.tolist(),
-            "shape": list(expected.shape) if case.returns == "array" else [],
-            "substitutes": _tables(declaration, args),
-            "mistakes": _mistakes(name, case.mistakes, args),
-        }
-    return out
+    return {name: public_case(declaration) for name, declaration in declarations.items()}
 
 
 def write_package(target: Path, declarations: dict[str, Declaration]) -> Path:
@@ -104,7 +114,8 @@ def write_package(target: Path, declarations: dict[str, Declaration]) -> Path:
     folder.mkdir(parents=True)
     for path in sorted(SOURCE.glob("*.py")):
         shutil.copy(path, folder / path.name)
-    shutil.copy(COMPARE, folder / "compare.py")
+    for path in SHARED:
+        shutil.copy(path, folder / path.name)
     text = json.dumps(cases(declarations), indent=1, sort_keys=True)
     (folder / "cases.json").write_text(text + "\n", encoding="utf-8")
     return folder

@@ -8,9 +8,12 @@ one module per kind of function:
 - ``descent.py``: gradient_descent, logistic_gradient_descent
 - ``framework.py``: what a check is, how it calls student code, how it words a failure
 
+- ``public_judge.py``: the public checks' one judge and wording, shipped to students as it is
+
 Importing this package checks that code and declarations match one to one (a declared check without code, or
-code without a declaration, is an error naming the file to change) and that every substituted helper, with what
-its correct version calls, is an earlier question than the function whose probes use it.
+code without a declaration, is an error naming the file to change; so is a known mistake's id the code names
+and the declaration's ``diagnoses:`` does not word, or back) and that every substituted helper, with what its
+correct version calls, is an earlier question than the function whose probes use it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from gdkit.autograder.checks import descent, gradients, losses, sigmoid  # noqa: F401 - they register checks
 from gdkit.autograder.checks import substitutes as _substitutes
 from gdkit.autograder.checks.contract import ContractError, Declaration, current
-from gdkit.autograder.checks.framework import REGISTRY, Check, CheckFailed, Context
+from gdkit.autograder.checks.framework import DIAGNOSES, REGISTRY, Check, CheckFailed, Context
 
 
 def checks_for(declarations: dict[str, Declaration]) -> list[Check]:
@@ -45,12 +48,29 @@ def checks_for(declarations: dict[str, Declaration]) -> list[Check]:
         if unknown:
             raise ContractError(f"assignment/contract/{d.function}.yaml substitutes {', '.join(unknown)}, which "
                                 "has no correct version in autograder/checks/substitutes.py")
+        _diagnoses_match(d)
+    unworded = sorted(set(DIAGNOSES) - set(declarations))
+    if unworded:
+        raise ContractError(f"autograder/checks/ names diagnoses of {unworded[0]}, which has no declaration "
+                            f"(assignment/contract/{unworded[0]}.yaml)")
     undeclared = sorted(set(REGISTRY) - {(c.function, c.name) for c in checks})
     if undeclared:
         fn, name = undeclared[0]
         raise ContractError(f"the check {name!r} of {fn} has code but no declaration: add it to "
                             f"assignment/contract/{fn}.yaml")
     return checks
+
+
+def _diagnoses_match(d: Declaration) -> None:
+    """The ids of ``d``'s known mistakes that its checks' code names are exactly those its YAML words."""
+    named, worded = DIAGNOSES.get(d.function, set()), set(d.diagnoses)
+    if named - worded:
+        raise ContractError(f"autograder/checks/ names the diagnosis {sorted(named - worded)[0]!r} of {d.function}, "
+                            f"which assignment/contract/{d.function}.yaml does not word: add it under diagnoses:")
+    if worded - named:
+        raise ContractError(f"assignment/contract/{d.function}.yaml words the diagnosis "
+                            f"{sorted(worded - named)[0]!r}, which no check in autograder/checks/ names: remove it "
+                            f"or name it in the checks' code (framework.diagnoses)")
 
 
 DECLARATIONS = current()

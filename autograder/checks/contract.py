@@ -1,21 +1,24 @@
 """The declaration of each contract function, read from ``assignment/contract/<function>.yaml``.
 
 One YAML file per function is the one source of its question number, its checks (name, points, public or
-hidden) and the correct helpers its probes substitute. The grader's checks, ``gdkit grade``, ``gdkit check``,
-grades.csv, the notebook's question headers and Otter tests (``gdkit build``) and the Gradescope zip all take
-their points from here. ``GDKIT_CONTRACT=<folder>`` grades with another folder of declarations (the build puts
-the folder it used into the Gradescope zip's wheel).
+hidden), the correct helpers its probes substitute, its public case and the wording of its known mistakes
+(``diagnoses``: id -> text; the checks' code names the ids, see ``framework.diagnoses``). The grader's checks,
+``gdkit grade``, ``gdkit check``, grades.csv, the notebook's question headers and Otter tests (``gdkit build``)
+and the Gradescope zip all take their points from here. ``GDKIT_CONTRACT=<folder>`` grades with another folder
+of declarations (the build puts the folder it used into the Gradescope zip's wheel).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import yaml
+
+from gdkit.autograder.checks.public_judge import DIVISOR_IDS
 
 # libyaml's safe loader when PyYAML was built with it (5x faster: every grade reads the declarations)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -42,6 +45,7 @@ class PublicCase:
     returns: str  # "array" (of the reference's shape) or "number"
     compare: str  # "values" or "probabilities"
     mistakes: tuple[tuple[str, str], ...] = ()  # (what the student reads, code of a wrong implementation)
+    mean_over_rows: bool = False  # the result is a mean over X's rows: a result scaled by a wrong count is named
 
     def arguments(self) -> tuple:
         """The arguments as the function receives them: lists as fresh float64 arrays."""
@@ -59,6 +63,7 @@ class Declaration:
     checks: tuple[CheckDeclaration, ...]
     substitutes: tuple[str, ...]
     public_case: PublicCase
+    diagnoses: dict[str, str] = field(default_factory=dict)  # id -> what a student with that mistake reads
 
     @property
     def points(self) -> float:
@@ -84,8 +89,9 @@ def _declaration(path: Path) -> Declaration:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise ContractError(f"{where}: cannot be read as YAML: {' '.join(str(e).split())}") from None
-    if not isinstance(data, dict) or set(data) - {"question", "checks", "substitutes", "public_case"}:
-        raise ContractError(f"{where}: must hold exactly the keys question, substitutes, public_case, checks")
+    if not isinstance(data, dict) or set(data) - {"question", "checks", "substitutes", "public_case", "diagnoses"}:
+        raise ContractError(f"{where}: must hold exactly the keys question, substitutes, public_case, diagnoses, "
+                            "checks")
     question, checks, subs = data.get("question"), data.get("checks"), data.get("substitutes") or []
     if not isinstance(question, int) or isinstance(question, bool) or question < 1:
         raise ContractError(f"{where}: 'question' must be the question's number (1, 2, ...), got {question!r}")
@@ -104,13 +110,21 @@ def _declaration(path: Path) -> Declaration:
         raise ContractError(f"{where}: two checks share a name")
     if not isinstance(subs, list) or not all(isinstance(s, str) for s in subs):
         raise ContractError(f"{where}: 'substitutes' must list function names")
-    return Declaration(path.stem, question, tuple(declared), tuple(subs), _public_case(data.get("public_case"),
-                                                                                        where))
+    diagnoses = data.get("diagnoses") or {}
+    if not isinstance(diagnoses, dict) or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str)
+                                                  and v.strip() for k, v in diagnoses.items()):
+        raise ContractError(f"{where}: 'diagnoses' maps ids (letters, digits, _) to the text a student reads")
+    public_case = _public_case(data.get("public_case"), where)
+    unworded = [i for i in DIVISOR_IDS if public_case.mean_over_rows and i not in diagnoses]
+    if unworded:
+        raise ContractError(f"{where}: public_case.mean_over_rows needs diagnoses: {', '.join(unworded)} (the "
+                            "words of a mean divided by the wrong count)")
+    return Declaration(path.stem, question, tuple(declared), tuple(subs), public_case, dict(diagnoses))
 
 
 def _public_case(data: object, where: str) -> PublicCase:
     if not isinstance(data, dict) or not isinstance(data.get("args"), list) or set(data) - {
-            "args", "returns", "compare", "mistakes"}:
+            "args", "returns", "compare", "mistakes", "mean_over_rows"}:
         raise ContractError(f"{where}: 'public_case' needs args: [...] (the public check's arguments)")
     returns, compare = data.get("returns"), data.get("compare", "values")
     if returns not in ("array", "number") or compare not in ("values", "probabilities"):
@@ -119,7 +133,10 @@ def _public_case(data: object, where: str) -> PublicCase:
     if not isinstance(mistakes, list) or not all(isinstance(m, dict) and isinstance(m.get("say"), str)
                                                  and isinstance(m.get("code"), str) for m in mistakes):
         raise ContractError(f"{where}: public_case.mistakes is a list of {{say: text, code: a wrong def}}")
-    return PublicCase(tuple(data["args"]), returns, compare, tuple((m["say"], m["code"]) for m in mistakes))
+    if not isinstance(data.get("mean_over_rows", False), bool):
+        raise ContractError(f"{where}: public_case.mean_over_rows is true or false")
+    return PublicCase(tuple(data["args"]), returns, compare, tuple((m["say"], m["code"]) for m in mistakes),
+                      data.get("mean_over_rows", False))
 
 
 def load(folder: Path | None = None) -> dict[str, Declaration]:

@@ -19,9 +19,10 @@ from gdkit.autograder.checks.framework import (
     check,
     close,
     compare,
+    diagnoses,
     expect_array,
     fail,
-    public_args,
+    judge_public,
     substitutes,
 )
 
@@ -29,18 +30,15 @@ CONVERGENCE_ATOL = 1e-6
 MAX_ITERS = 20_000
 PROBLEM_DRAWS = 10
 
-UPDATE_RULE = "each update is theta = theta - learn_rate * gradient, from zeros (d, 1) when theta is None"
+# The known mistakes these checks name, worded in each descent's declaration (diagnoses:)
+_IDS = ("unchanged", "one_too_few", "one_too_many", "theta_ignored", "gradient_once", "learning_rate_ignored",
+        "other_kind", "optimum_returned", "update_rule", "stopped_early")
+SAY = {fn: diagnoses(fn, *_IDS) for fn in ("gradient_descent", "logistic_gradient_descent")}
 
-# The other kind's descent, for a theta that followed it: (its reference, the explanation).
-OTHER_DESCENT: dict[str, tuple[Callable, str]] = {
-    "logistic_gradient_descent": (
-        ref.gradient_descent,
-        "these are linear regression's updates: logistic_gradient_descent must call compute_logistic_gradients, "
-        "not compute_gradients"),
-    "gradient_descent": (
-        ref.logistic_gradient_descent,
-        "these are logistic regression's updates: gradient_descent must call compute_gradients, "
-        "not compute_logistic_gradients"),
+# The other kind's descent, for a theta that followed it (diagnosis "other_kind").
+OTHER_DESCENT: dict[str, Callable] = {
+    "logistic_gradient_descent": ref.gradient_descent,
+    "gradient_descent": ref.logistic_gradient_descent,
 }
 
 
@@ -67,36 +65,40 @@ def descent_likely(fn: str, reference: Callable, optimum: Callable, found: np.nd
     start = np.zeros((X.shape[1], 1)) if theta0 is None else theta0
     if found.shape != start.shape or not np.all(np.isfinite(found)):
         return ""
+    return SAY[fn](_descent_mistake(fn, reference, optimum, found, X, y, lr, n, theta0, start))
+
+
+def _descent_mistake(fn: str, reference: Callable, optimum: Callable, found: np.ndarray, X: np.ndarray,
+                     y: np.ndarray, lr: float, n: int, theta0: np.ndarray | None, start: np.ndarray) -> str:
+    """The id of the diagnosis of a wrong theta of the right shape ("update_rule" when none fits)."""
     with np.errstate(all="ignore"):
         if close(found, start):
-            return "theta was returned unchanged: the loop never updated it"
-        for k, text in ((n - 1, "one update too few"), (n + 1, "one update too many")):
+            return "unchanged"
+        for k, diagnosis in ((n - 1, "one_too_few"), (n + 1, "one_too_many")):
             if k >= 0 and close(found, reference(X, y, lr, k, start)):
-                return f"{text}: do exactly num_iters updates (for i in range(num_iters))"
+                return diagnosis
         if theta0 is not None and close(found, reference(X, y, lr, n)):
-            return "the given theta was ignored: start from theta when it is not None"
+            return "theta_ignored"
         first_step = reference(X, y, lr, 1, start) - start
         if n > 1 and close(found, start + n * first_step):
-            return ("the gradient was computed once, before the loop: compute it inside the loop, at the "
-                    "current theta, for every update")
+            return "gradient_once"
         if close(found, reference(X, y, 1.0, n, start)):
-            return "the learning rate was ignored: theta = theta - learn_rate * gradient"
-        other, other_text = OTHER_DESCENT[fn]
-        if close(found, other(X, y, lr, n, start)):
-            return other_text
+            return "learning_rate_ignored"
+        if close(found, OTHER_DESCENT[fn](X, y, lr, n, start)):
+            return "other_kind"
         try:
             best = optimum(X, y)
         except Exception:  # noqa: BLE001 - no optimum to compare with (separable data): no hint from it
             best = None
         if best is not None and close(found, best, rtol=1e-5, atol=1e-8):
-            return "the optimum was returned directly: the question asks for gradient-descent iterations"
-    return UPDATE_RULE
+            return "optimum_returned"
+    return "update_rule"
 
 
-def _convergence_likely(trajectory_hint: str) -> str:
-    if trajectory_hint and trajectory_hint != UPDATE_RULE:
+def _convergence_likely(fn: str, trajectory_hint: str) -> str:
+    if trajectory_hint and trajectory_hint != SAY[fn]("update_rule"):
         return trajectory_hint
-    return "stopping early, or an update that is not theta - learn_rate * gradient"
+    return SAY[fn]("stopped_early")
 
 
 def register_descent_checks(
@@ -116,14 +118,7 @@ def register_descent_checks(
 
     @check(fn, "one step from zeros on a small known case")
     def public(ctx: Context) -> None:
-        X, y, lr, n = public_args(fn)  # assignment/contract/<fn>.yaml: public_case
-        call = Call(fn, (X, y, lr, n))
-        [obs] = ctx.call([call], substitute)
-        expected = reference(X, y, lr, n)
-        found = expect_array(obs, call, expected.shape, "theta")
-        if not close(found, expected):
-            fail(f"{np.array2string(expected.ravel(), precision=8)} after one update from zeros",
-                 np.array2string(found.ravel(), precision=8), trajectory_likely(found, X, y, lr, n, None))
+        judge_public(ctx, fn)  # assignment/contract/<fn>.yaml: public_case, judged as in the notebook
 
     @check(fn, "exactly num_iters updates, from zeros and from a given theta")
     def trajectory(ctx: Context) -> None:
@@ -158,7 +153,7 @@ def register_descent_checks(
         if not gap <= CONVERGENCE_ATOL:
             fail(f"theta within {CONVERGENCE_ATOL:g} of the optimum after {n} updates at learning rate 1/L",
                  f"{call.describe()}: max absolute difference {gap:.2e}",
-                 _convergence_likely(trajectory_likely(found, X, y, lr, n, None)))
+                 _convergence_likely(fn, trajectory_likely(found, X, y, lr, n, None)))
 
     @check(fn, "the assignment's experiment")
     def assignment(ctx: Context) -> None:

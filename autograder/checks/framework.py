@@ -11,10 +11,11 @@ import html
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import assert_never
+from functools import lru_cache
 
 import numpy as np
 
+from gdkit.autograder.checks import public_judge
 from gdkit.autograder.checks import substitutes as helpers
 from gdkit.autograder.checks.compare import (  # noqa: F401 - re-exported: checks import these from framework
     ATOL,
@@ -25,6 +26,14 @@ from gdkit.autograder.checks.compare import (  # noqa: F401 - re-exported: check
     describe_call,
     mismatch,
     probabilities,
+)
+from gdkit.autograder.checks.public_judge import (  # noqa: F401 - re-exported: checks import these from framework
+    DIVISOR_IDS,
+    FLOAT32_RTOL,
+    a_or_an,
+    divisor_likely,
+    factor_of,
+    precision_likely,
 )
 from gdkit.autograder.executor.session import ExecutorSession
 from gdkit.autograder.observations import Observation, observe_batch
@@ -51,6 +60,27 @@ class Check:
 REGISTRY: dict[tuple[str, str], Callable[[Context], None]] = {}
 
 
+#: The ids of the known mistakes each function's checks name, by function (registered by :func:`diagnoses` when
+#: the check modules are imported); ``checks_for`` requires them to equal the ids the declarations word.
+DIAGNOSES: dict[str, set[str]] = {}
+
+
+def diagnoses(function: str, *ids: str) -> Callable[[str], str]:
+    """Register the ids of ``function``'s known mistakes a module names; ``say(id)`` is their wording, from
+    ``diagnoses:`` in assignment/contract/<function>.yaml (the one place a maintainer changes it)."""
+    DIAGNOSES.setdefault(function, set()).update(ids)
+    registered = frozenset(ids)
+
+    def say(diagnosis: str) -> str:
+        if diagnosis not in registered:  # a grader bug: the id must be registered, so that it is validated
+            raise KeyError(f"the diagnosis {diagnosis!r} of {function} is not registered with diagnoses()")
+        from gdkit.autograder.checks.contract import current
+
+        return current()[function].diagnoses[diagnosis]
+
+    return say
+
+
 def check(function: str, name: str):
     """Register the code of the check ``name`` of ``function``, declared in assignment/contract/<function>.yaml
     (points, visibility, order); ``gdkit.autograder.checks`` refuses code without a declaration and back."""
@@ -62,14 +92,6 @@ def check(function: str, name: str):
         return run
 
     return register
-
-
-def public_args(function: str) -> tuple:
-    """The arguments of ``function``'s public check, as its declaration gives them (lists become float64
-    arrays): the same inputs the notebook's ``grader.check`` uses."""
-    from gdkit.autograder.checks.contract import current
-
-    return current()[function].public_case.arguments()
 
 
 def substitutes(function: str) -> tuple[str, ...]:
@@ -108,15 +130,16 @@ class Context:
         self.rng = np.random.default_rng([seed, zlib.crc32(check_title.encode())])
         self.proven = proven
 
-    def call(self, calls: Sequence[Call], substitute: Sequence[str] = ()) -> list[Observation]:
+    def call(self, calls: Sequence[Call], substitute: Sequence[str] = (), *, always: bool = False) -> list[Observation]:
         """Run the calls in one forked child of the student process (one wall-clock limit for them all), with
         the grader's correct versions of the helpers named in ``substitute`` in place of the student's (stubs
         that call back to this process: see :mod:`gdkit.autograder.checks.substitutes`).
 
         A helper in ``proven`` (every one of its checks ran in this grade and passed) stays the student's own:
         it gives the reference's values to rounding, without a round trip to the grader for each of a descent's
-        hundreds of calls. A wrong helper is still substituted, so it is still charged once."""
-        substitute = [name for name in substitute if name not in self.proven]
+        hundreds of calls. A wrong helper is still substituted, so it is still charged once. ``always``: substitute
+        even proven helpers (the public checks, which must do what the notebook's check does)."""
+        substitute = [name for name in substitute if always or name not in self.proven]
         payload = [{"fn": c.fn, "args": [_encode(a) for a in c.args]} for c in calls]
         outcome = self.session.probe(payload, substitute, helpers.Helpers())
         return observe_batch(outcome, len(calls))
@@ -144,12 +167,12 @@ def value_cases(ctx: Context, make_problem: Callable, assignment_data: Callable 
 def shown(text: str) -> str:
     """Text that came from the student's process, made safe for Markdown output (messages are Markdown; the
     terminal gets them through grade.plain_text, which undoes exactly these escapes)."""
-    return html.escape(text.replace("`", "'")[:300], quote=False).replace("*", "&#42;")
+    return html.escape(public_judge.student_text(text), quote=False).replace("*", "&#42;")
 
 
-def a_or_an(word: str) -> str:
-    """``word`` with its indefinite article: "an Anything", "a Widget"."""
-    return f"{'an' if word[:1].lower() in 'aeiou' and word[:1] else 'a'} {word}"
+def returned(obs: Observation) -> public_judge.Returned:
+    """An observation as the public judge reads it (the notebook describes its own call the same way)."""
+    return public_judge.Returned(obs.kind, obs.value, obs.dtype, obs.type_name, obs.error, obs.length, obs.shape)
 
 
 def fail(expected: str, found: str, likely: str = "") -> None:
@@ -160,51 +183,14 @@ def fail(expected: str, found: str, likely: str = "") -> None:
 
 
 def _outcome_problem(obs: Observation, call: Call) -> tuple[str, str] | None:
-    """(found, likely) for outcomes that are not a value at all."""
-    where = call.describe()
-    if obs.kind == "missing":
-        return (f"{call.fn} is not defined" + ("" if obs.type_name == "undefined" else
-                f" as a function (it is {a_or_an(shown(obs.type_name))})"),
-                f"define `def {call.fn}(...)` with exactly this name, and run its cell without errors")
-    if obs.kind == "none":
-        return (f"{where} returned None",
-                "it is not implemented yet (replace the ... with your code), or a `return` statement is missing")
-    if obs.kind == "error":
-        likely = "read the error: it happened inside your function"
-        if "truth value of an array" in obs.error:
-            likely = "`if not theta:` fails on arrays: write `if theta is None:`"
-        elif "not aligned" in obs.error or "matmul" in obs.error or "mismatch" in obs.error:
-            likely = "a matrix product with the wrong orientation: check X (m, d) @ W (d, 1) and X.T @ (m, 1)"
-        return f"{where} raised {shown(obs.error)}", likely
-    if obs.kind == "mutated":
-        return (f"{where} tried to modify one of its input arrays in place",
-                "inputs must stay unchanged: write `theta = theta - learn_rate * gradients` (not `-=`) "
-                "and copy an array before changing it")
-    if obs.kind == "timeout":
-        return f"{where} did not return within the time limit", "an infinite loop, or far too much work per call"
-    if obs.kind == "died":
-        return f"{where} crashed the Python process", "exit(), os._exit() or a crash inside the function"
-    if obs.kind == "sequence":
-        return (f"{where} returned a tuple of {obs.length} items",
-                "return only the requested value (gradient descent returns theta only)")
-    if obs.kind == "too_big":
-        return (f"{where} returned an array of shape {obs.shape}",
-                "a broadcast between an (m,) and an (m, 1) array made a huge (m, m) result")
-    if obs.kind == "unconvertible":
-        return f"{where} returned {a_or_an(shown(obs.type_name))}, which is not a number or array", ""
-    if obs.kind == "broken":
-        return (f"{where} gave no readable answer",
-                "the notebook interfered with the grader (replaced print, json, os, or closed files) or left "
-                "processes running that used up its process limit")
-    if obs.kind == "array":
-        return None
-    assert_never(obs.kind)
+    """(found, likely) for outcomes that are not a value at all (worded by the public judge, for every check)."""
+    return public_judge.outcome_problem(returned(obs), call.fn, call.describe(), shown)
 
 
 def _expect_float64(obs: Observation, call: Call) -> None:
-    if obs.dtype in ("float32", "float16"):
-        fail("float64 values (numpy's default)", f"{call.describe()} returned dtype {obs.dtype}",
-             f"converting to {obs.dtype} keeps only about 7 significant digits: leave the arrays as float64")
+    low = public_judge.dtype_problem(obs.dtype, call.describe())
+    if low:
+        fail(*low)
 
 
 def expect_array(obs: Observation, call: Call, shape: tuple[int, ...], what: str) -> np.ndarray:
@@ -216,20 +202,11 @@ def expect_array(obs: Observation, call: Call, shape: tuple[int, ...], what: str
     assert value is not None
     _expect_float64(obs, call)
     if value.shape != shape:
-        likely = ""
-        if value.shape == (shape[0],) and len(shape) == 2 and shape[1] == 1:
-            likely = f"a 1-D ({shape[0]},) array instead of a ({shape[0]}, 1) column: keep 2-D column vectors"
-        elif value.ndim == 2 and value.shape[0] == value.shape[1] and value.shape != shape:
-            likely = ("a square result comes from a broadcast between an (m,) and an (m, 1) array: "
-                      "keep y and predictions as (m, 1) columns")
-        elif len(shape) == 2 and value.shape == shape[::-1]:
-            likely = "the result is transposed"
-        elif value.shape == () and shape != ():
-            likely = "a single number was returned where an array was expected"
-        fail(f"{what} of shape {shape}", f"{call.describe()} returned shape {value.shape}", likely)
+        fail(f"{what} of shape {shape}", f"{call.describe()} returned shape {value.shape}",
+             public_judge.shape_likely(value.shape, shape))
     if not np.all(np.isfinite(value)):
         fail(f"{what} with finite values", f"{call.describe()} returned nan or inf values",
-             "an overflow (np.exp of a large number, log of 0) or a division by zero")
+             public_judge.NONFINITE_ARRAY)
     return value
 
 
@@ -242,81 +219,47 @@ def expect_scalar(obs: Observation, call: Call, what: str) -> float:
     assert value is not None
     _expect_float64(obs, call)
     if value.size != 1:
-        likely = "a mean over all elements gives one number: use np.mean on the whole array"
-        if value.ndim == 2 and value.shape[0] == value.shape[1]:
-            likely = "a broadcast between an (m,) and an (m, 1) array: keep y and predictions as (m, 1) columns"
-        fail(what, f"{call.describe()} returned an array of shape {value.shape}", likely)
+        fail(what, f"{call.describe()} returned an array of shape {value.shape}",
+             public_judge.size_likely(value.shape))
     number = float(value.reshape(()))
     if not np.isfinite(number):
-        fail(f"{what}, finite", f"{call.describe()} returned {number}",
-             "an overflow (np.exp of a large number) or log of 0: use a numerically stable form")
+        fail(f"{what}, finite", f"{call.describe()} returned {number}", public_judge.NONFINITE_NUMBER)
     return number
 
 
-def factor_of(found: np.ndarray, expected: np.ndarray) -> float | None:
-    """The c with found ~= c * expected, when found is a scaled copy of expected; else None.
+@lru_cache(maxsize=16)
+def _public_case(function: str, folder: str) -> dict:
+    from gdkit.autograder.checks.contract import current
+    from gdkit.student_package import public_case
 
-    Total: any shapes and any values (nan, inf, huge, zeros) give a number or None, never an exception.
-    """
-    found, expected = np.asarray(found, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if found.shape != expected.shape or not (np.all(np.isfinite(found)) and np.all(np.isfinite(expected))):
-        return None
-    with np.errstate(all="ignore"):
-        denom = float(np.sum(expected * expected))
-        if not 0 < denom < np.inf:
-            return None
-        c = float(np.sum(found * expected)) / denom
-        residual = float(np.linalg.norm(found - c * expected))
-        scale = float(np.linalg.norm(found))
-    if not (np.isfinite(c) and np.isfinite(residual) and np.isfinite(scale)):
-        return None
-    return c if residual <= 1e-6 * max(scale, 1e-300) else None
+    return public_case(current()[function])
 
 
-# A float64 computation agrees with the reference to ~1e-13; one done in float32 agrees to ~1e-7 only.
-FLOAT32_RTOL = 1e-5
+def judge_public(ctx: Context, function: str) -> None:
+    """``function``'s public check: its declared public case (assignment/contract/<function>.yaml), with the
+    values the build computes for the student package, judged by the judge the notebook's check runs."""
+    from gdkit.autograder.checks.contract import default_folder
+
+    case = _public_case(function, str(default_folder()))
+    call = Call(function, tuple(public_judge.arguments(case)))
+    [obs] = ctx.call([call], substitutes(function), always=True)
+    text = public_judge.judge(function, case, returned(obs), shown)
+    if text is not None:
+        raise CheckFailed(text)
 
 
-def precision_likely(found: np.ndarray | float, expected: np.ndarray | float) -> str:
-    """The float32 hint when ``found`` is right to float32's ~7 digits but not to float64's; else ""."""
-    f, e = np.asarray(found, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if f.shape != e.shape or not np.all(np.isfinite(e)) or e.size == 0:
-        return ""
-    scale = float(np.max(np.abs(e)))
-    if close(f, e) or not close(f, e, rtol=FLOAT32_RTOL, atol=FLOAT32_RTOL * scale):
-        return ""
-    return ("the values are right to about 7 significant digits only, float32's precision: something is "
-            "computed in float32 (astype(np.float32) or dtype=np.float32); keep every array float64")
-
-
-def _divisor_likely(c: float, rows: tuple[int, int], known: list[str]) -> list[str]:
-    """Hints for a result divided by the wrong count, c = m / k for the k the student divided by, given the
-    ``known`` mistakes that already match c (m from the columns gives the same c as some of them)."""
-    m, d = rows
-    if c == 0:
-        return ["the result is all zeros: `2 // m` or `1 // m` is integer division (0 once m > 2); use `/`"]
-    k = m / c
-    if not (np.isfinite(k) and k >= 1.5 and abs(k - round(k)) <= 1e-6 * k) or round(k) in (m, m + 1):
-        return known
-    if round(k) == d:
-        return ["m was taken from the number of columns (X.shape[1], the features); the number of examples is "
-                "X.shape[0] or len(Y)", *known]
-    if known:
-        return known
-    return [f"divided by {round(k)} whatever the data: a hard-coded number of rows; use m = len(Y), the "
-            "rows of the X given to the function"]
-
-
-def likely_from_factor(c: float | None, candidates: dict[str, float], rows: tuple[int, int] | None = None) -> str:
-    """The known mistakes that scale the correct result by ``c`` (``rows``: the call's (m, d), for the hints
-    about dividing by the wrong count); every match is named, since some mistakes give the same factor."""
+def likely_from_factor(c: float | None, candidates: dict[str, float], rows: tuple[int, int] | None = None,
+                       words: dict[str, str] | None = None) -> str:
+    """The known mistakes that scale the correct result by ``c`` (``rows``: the call's (m, d), and ``words``
+    the wording of public_judge.DIVISOR_IDS, for the hints about dividing by the wrong count); every match is
+    named, since some mistakes give the same factor."""
     if c is None or not np.isfinite(c):
         return ""
     if abs(c - 1) < 1e-3:
         return "close but not within tolerance: a lower precision (float32) or an approximation somewhere"
     known = [explanation for explanation, value in candidates.items()
              if abs(c - value) <= 1e-6 * max(abs(value), 1.0)]
-    hints = _divisor_likely(c, rows, known) if rows is not None else known
+    hints = divisor_likely(c, rows, known, words) if rows is not None and words is not None else known
     if hints:
         return "; or ".join(hints)
     return f"your result is {c:.4g} times the correct one: check the constant factors"

@@ -13,23 +13,33 @@ import numpy as np
 
 from gdkit import reference as ref
 from gdkit.autograder.checks.framework import (
+    DIVISOR_IDS,
     RTOL,
     Call,
     Context,
     check,
     close,
     compare,
+    diagnoses,
     expect_array,
     factor_of,
     fail,
+    judge_public,
     likely_from_factor,
     precision_likely,
-    public_args,
     substitutes,
     value_cases,
 )
 
 FD_TOLERANCE = 1e-6
+
+# The known mistakes these checks name, worded in each function's declaration (diagnoses:)
+LINEAR = diagnoses("compute_gradients", "sigmoid_in_linear", "m_plus_1", "no_factor_2", "not_divided_by_m",
+                   "not_divided_no_factor_2", "sign_flipped", "sign_flipped_no_factor_2", "not_the_derivative",
+                   *DIVISOR_IDS)
+LOGISTIC = diagnoses("compute_logistic_gradients", "sigmoid_missing", "linear_gradient", "extra_factor_2",
+                     "not_divided_by_m", "m_plus_1", "sign_flipped", "not_the_derivative", *DIVISOR_IDS)
+SAY = {"compute_gradients": LINEAR, "compute_logistic_gradients": LOGISTIC}
 
 
 def _formula_mistakes(fn: str, X: np.ndarray, Y: np.ndarray, W: np.ndarray) -> dict[str, np.ndarray]:
@@ -37,15 +47,10 @@ def _formula_mistakes(fn: str, X: np.ndarray, Y: np.ndarray, W: np.ndarray) -> d
     m = len(Y)
     if fn == "compute_logistic_gradients":
         return {
-            "the sigmoid is missing: the logistic gradient is (1/m) X^T (sigmoid(X @ W) - Y), with "
-            "sigmoid(X @ W) where the linear gradient has X @ W": X.T @ (X @ W - Y) / m,
-            "that is the linear regression's gradient: the logistic gradient is (1/m) X^T (sigmoid(X @ W) - Y)":
-                2 * X.T @ (X @ W - Y) / m,
+            LOGISTIC("sigmoid_missing"): X.T @ (X @ W - Y) / m,
+            LOGISTIC("linear_gradient"): 2 * X.T @ (X @ W - Y) / m,
         }
-    return {
-        "a sigmoid crept in: the linear gradient is (2/m) X^T (X @ W - Y), with no sigmoid":
-            2 * X.T @ (ref.sigmoid(X @ W) - Y) / m,
-    }
+    return {LINEAR("sigmoid_in_linear"): 2 * X.T @ (ref.sigmoid(X @ W) - Y) / m}
 
 
 def gradient_likely(fn: str, found: np.ndarray, X: np.ndarray, Y: np.ndarray, W: np.ndarray,
@@ -64,7 +69,8 @@ def gradient_likely(fn: str, found: np.ndarray, X: np.ndarray, Y: np.ndarray, W:
             if close(found, value, rtol=1e-6, atol=1e-12):
                 return explanation
         return precision_likely(found, expected) or likely_from_factor(
-            factor_of(found, expected), candidates(X.shape[0]), rows=X.shape)
+            factor_of(found, expected), candidates(X.shape[0]), rows=X.shape,
+            words={diagnosis: SAY[fn](diagnosis) for diagnosis in DIVISOR_IDS})
 
 
 def central_differences(loss: Callable, X: np.ndarray, Y: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -97,14 +103,7 @@ def register_gradient_checks(
 
     @check(fn, "shape and a small known value")
     def public(ctx: Context) -> None:
-        X, Y, W = public_args(fn)  # assignment/contract/<fn>.yaml: public_case
-        call = Call(fn, (X, Y, W))
-        [obs] = ctx.call([call], substitute)
-        found = expect_array(obs, call, W.shape, "a gradient")
-        expected = reference(X, Y, W)
-        if not close(found, expected):
-            fail(f"{np.array2string(expected.ravel(), precision=8)} (as a (2, 1) column)",
-                 f"{np.array2string(found.ravel(), precision=8)}", gradient_likely(fn, found, X, Y, W, candidates))
+        judge_public(ctx, fn)  # assignment/contract/<fn>.yaml: public_case, judged as in the notebook
 
     @check(fn, "shape on non-square inputs")
     def shape(ctx: Context) -> None:
@@ -134,29 +133,28 @@ def register_gradient_checks(
                 fail(f"the gradient of the loss: relative error below {FD_TOLERANCE:g} against central "
                      "finite differences",
                      f"{call.describe()}: relative error {rel:.2e}",
-                     gradient_likely(fn, found, X, Y, W, candidates)
-                     or "the formula is not the derivative of the loss; check each factor against the notes")
+                     gradient_likely(fn, found, X, Y, W, candidates) or SAY[fn]("not_the_derivative"))
 
 
 def linear_candidates(m: int) -> dict[str, float]:
     """Known mistakes of compute_gradients, by the factor they scale the gradient by on m rows."""
     return {
-        "divided by m + 1 instead of m (the seed's formula): use m = len(Y)": m / (m + 1),
-        "the factor 2 is missing: the derivative of (XW - Y)^2 brings down a 2": 0.5,
-        "not divided by m: the loss is a mean over the m examples": float(m),
-        "not divided by m and no factor 2": m / 2,
-        "the sign is flipped: the gradient is X^T (XW - Y), not X^T (Y - XW)": -1.0,
-        "the sign is flipped and the factor 2 is missing": -0.5,
+        LINEAR("m_plus_1"): m / (m + 1),
+        LINEAR("no_factor_2"): 0.5,
+        LINEAR("not_divided_by_m"): float(m),
+        LINEAR("not_divided_no_factor_2"): m / 2,
+        LINEAR("sign_flipped"): -1.0,
+        LINEAR("sign_flipped_no_factor_2"): -0.5,
     }
 
 
 def logistic_candidates(m: int) -> dict[str, float]:
     """Known mistakes of compute_logistic_gradients, by the factor they scale the gradient by on m rows."""
     return {
-        "an extra factor 2: the logistic gradient is (1/m) X^T (sigmoid(XW) - Y), with no 2": 2.0,
-        "not divided by m: the loss is a mean over the m examples": float(m),
-        "divided by m + 1 instead of m: use m = len(Y)": m / (m + 1),
-        "the sign is flipped: the gradient is X^T (sigmoid(XW) - Y), not X^T (Y - sigmoid(XW))": -1.0,
+        LOGISTIC("extra_factor_2"): 2.0,
+        LOGISTIC("not_divided_by_m"): float(m),
+        LOGISTIC("m_plus_1"): m / (m + 1),
+        LOGISTIC("sign_flipped"): -1.0,
     }
 
 

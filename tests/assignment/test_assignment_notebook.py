@@ -284,7 +284,7 @@ def test_build_writes_the_handout(built):
             ["gradient_descent/" + NOTEBOOK_NAME] + [f"gradient_descent/tests/{q}.py" for q in QUESTIONS]
             + [f"gradient_descent/{name}" for name in ("INSTALL.txt", "requirements.txt")]
             + [f"gradient_descent/gdkit_student/{name}" for name in ("__init__.py", "cases.json", "compare.py",
-                                                                      "public.py")]
+                                                                      "public.py", "public_judge.py")]
         )
         assert zf.read("gradient_descent/" + NOTEBOOK_NAME) == built.student_notebook.read_bytes()
     assert (built.otter_autograder_dir / NOTEBOOK_NAME).is_file()

@@ -144,6 +144,59 @@ def test_code_and_declarations_match_one_to_one(tmp_path):
         checks_for(load(folder / "contract"))
 
 
+def test_a_diagnosis_the_code_names_must_be_worded_in_the_yaml(tmp_path):
+    folder = _copy_assignment(tmp_path)
+    _edit_yaml(folder / "contract" / "logistic_loss.yaml", lambda d: d["diagnoses"].pop("log10"))
+    with pytest.raises(ContractError) as refused:
+        checks_for(load(folder / "contract"))
+    [line] = str(refused.value).splitlines()
+    assert line == ("autograder/checks/ names the diagnosis 'log10' of logistic_loss, which "
+                    "assignment/contract/logistic_loss.yaml does not word: add it under diagnoses:"), line
+
+
+def test_a_mean_over_rows_needs_the_words_of_a_wrong_count(tmp_path):
+    folder = _copy_assignment(tmp_path)
+    _edit_yaml(folder / "contract" / "compute_gradients.yaml", lambda d: d["diagnoses"].pop("hard_coded_rows"))
+    with pytest.raises(ContractError) as refused:
+        load(folder / "contract")
+    [line] = str(refused.value).splitlines()
+    assert line.endswith("compute_gradients.yaml: public_case.mean_over_rows needs diagnoses: hard_coded_rows (the "
+                         "words of a mean divided by the wrong count)"), line
+
+
+def test_a_worded_diagnosis_no_code_names_is_refused(tmp_path):
+    folder = _copy_assignment(tmp_path)
+    _edit_yaml(folder / "contract" / "sigmoid.yaml",
+               lambda d: d["diagnoses"].update(cosine="that is a cosine: sigmoid(z) = 1 / (1 + exp(-z))"))
+    with pytest.raises(ContractError) as refused:
+        checks_for(load(folder / "contract"))
+    [line] = str(refused.value).splitlines()
+    assert line.startswith("assignment/contract/sigmoid.yaml words the diagnosis 'cosine', which no check in "
+                           "autograder/checks/ names"), line
+
+
+def test_the_wording_students_read_comes_from_the_yaml(tmp_path, monkeypatch):
+    import numpy as np
+
+    from gdkit import reference as ref
+    from gdkit.autograder.checks import descent, sigmoid
+    from gdkit.autograder.checks.contract import ENV
+
+    z = np.array([[-3.0], [0.5], [2.0]])
+    X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+    y = np.array([[0.0], [1.0], [1.0]])
+    one_more = ref.gradient_descent(X, y, 0.1, 2)
+    assert sigmoid._likely(ref.sigmoid(-z), z) == "the sign is flipped: sigmoid(z) = 1 / (1 + exp(-z)), with a minus"
+    folder = _copy_assignment(tmp_path)
+    _edit_yaml(folder / "contract" / "sigmoid.yaml", lambda d: d["diagnoses"].update(sign_flipped="reworded"))
+    _edit_yaml(folder / "contract" / "gradient_descent.yaml",
+               lambda d: d["diagnoses"].update(one_too_many="one loop too many"))
+    monkeypatch.setenv(ENV, str(folder / "contract"))
+    assert sigmoid._likely(ref.sigmoid(-z), z) == "reworded"
+    assert descent.descent_likely("gradient_descent", ref.gradient_descent, ref.linear_optimum, one_more, X, y,
+                                  0.1, 1, None) == "one loop too many"
+
+
 # -- one point moved: everything follows ----------------------------------------------------------------------
 
 

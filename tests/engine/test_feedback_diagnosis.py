@@ -11,11 +11,12 @@ import pytest
 
 from gdkit import reference as ref
 from gdkit.autograder.checks import descent, gradients, losses, sigmoid
-from gdkit.autograder.checks.framework import factor_of, likely_from_factor, precision_likely
+from gdkit.autograder.checks.framework import DIVISOR_IDS, factor_of, likely_from_factor, precision_likely
 
 # The descent public check's case: 3 rows, separable, so the logistic optimum does not exist (its look-up raises).
 X3 = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
 Y3 = np.array([[0.0], [1.0], [1.0]])
+WORDS = {diagnosis: gradients.LINEAR(diagnosis) for diagnosis in DIVISOR_IDS}  # as compute_gradients words them
 
 
 def wrong_outputs(rng: np.random.Generator, like: np.ndarray, count: int = 40):
@@ -49,9 +50,10 @@ def test_framework_helpers_are_total(seed):
             c = factor_of(found, exp)
             assert c is None or np.isfinite(c)
             assert isinstance(likely_from_factor(c, gradients.linear_candidates(7), rows=(7, 4)), str)
+            assert isinstance(likely_from_factor(c, gradients.linear_candidates(7), rows=(7, 4), words=WORDS), str)
             assert isinstance(precision_likely(found, exp), str)
         for c in (None, 0.0, np.nan, np.inf, -np.inf, 1e300, 7 / 3, 1e-300):
-            assert isinstance(likely_from_factor(c, gradients.logistic_candidates(7), rows=(7, 3)), str)
+            assert isinstance(likely_from_factor(c, gradients.logistic_candidates(7), rows=(7, 3), words=WORDS), str)
 
 
 @pytest.mark.parametrize("fn", ["compute_gradients", "compute_logistic_gradients"])
@@ -100,4 +102,4 @@ def test_the_separable_case_gets_a_hint_not_an_exception():
     found = ref.logistic_gradient_descent(X3, Y3, 0.1, 1) * 3.7
     hint = descent.descent_likely("logistic_gradient_descent", ref.logistic_gradient_descent, ref.logistic_optimum,
                                   found, X3, Y3, 0.1, 1, None)
-    assert hint == descent.UPDATE_RULE
+    assert hint == descent.SAY["logistic_gradient_descent"]("update_rule")

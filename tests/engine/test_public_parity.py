@@ -3,7 +3,8 @@
 For the solution and each known mistake of the catalogue (``solutions.py``: WRONG, MISTAKES, SIGMOIDS) a
 notebook is executed with nbclient next to the built hand-out's ``tests/`` and ``gdkit_student/``; the verdict of
 each ``grader.check("q")`` must equal ``gdkit check``'s (the grader's public checks) and the public part of the
-full grade.
+full grade, and so must the message of each failure: the AssertionError's text Otter shows equals the grader's
+message as the terminal shows it (only the markup differs: Otter's indentation, the report's Markdown).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gdkit.autograder.grade import grade_notebook
+from gdkit.autograder.grade import grade_notebook, plain_text
 
 from solutions import MISTAKES, SIGMOIDS, SOLUTION, WRONG, solution_cells, write_notebook
 
@@ -42,8 +43,25 @@ def _in_notebook_verdicts(path: Path) -> dict[str, tuple[bool, str]]:
     return verdicts
 
 
+def _assertion_text(otter_output: str) -> str:
+    """The AssertionError's text in Otter's report of a failed check (Otter indents every line of it)."""
+    _, found, rest = otter_output.partition("AssertionError: ")
+    assert found, otter_output
+    return _lines(rest)
+
+
+def _lines(text: str) -> str:
+    return "\n".join(line.strip() for line in text.strip().splitlines())
+
+
 def _public_verdicts(report) -> dict[str, bool]:
     return {o.check.function: o.passed for o in report.outcomes if o.check.public}
+
+
+def _public_messages(report) -> dict[str, str]:
+    """The failed public checks' messages as the terminal shows them (gdkit check prints plain_text)."""
+    return {o.check.function: _lines(plain_text(o.message)) for o in report.outcomes
+            if o.check.public and not o.passed}
 
 
 @pytest.mark.parametrize("case", list(CATALOGUE))
@@ -56,10 +74,13 @@ def test_notebook_check_equals_gdkit_check_and_the_public_grade(case, handout, t
 
     in_notebook = _in_notebook_verdicts(notebook)
     assert set(in_notebook) == set(SOLUTION), in_notebook
-    check = _public_verdicts(grade_notebook(notebook, public_only=True, user=student_user))
-    grade = _public_verdicts(grade_notebook(notebook, user=student_user))
+    check_report = grade_notebook(notebook, public_only=True, user=student_user)
+    grade_report = grade_notebook(notebook, user=student_user)
+    check, grade = _public_verdicts(check_report), _public_verdicts(grade_report)
     notebook_verdicts = {name: passed for name, (passed, _) in in_notebook.items()}
     assert notebook_verdicts == check == grade, {n: t for n, (_, t) in in_notebook.items()}
+    notebook_messages = {name: _assertion_text(text) for name, (passed, text) in in_notebook.items() if not passed}
+    assert notebook_messages == _public_messages(check_report) == _public_messages(grade_report)
     if case == "solution":
         assert all(check.values())
     elif not case.startswith("sigmoid: "):
