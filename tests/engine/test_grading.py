@@ -171,7 +171,9 @@ def test_a_helper_proven_right_stays_the_students_own_and_a_wrong_one_is_substit
     served = _callbacks_served(monkeypatch)
     report = grade_notebook(write_notebook(tmp_path / "right.ipynb", solution_cells()), user=student_user)
     assert report.score == 20
-    assert served == {}, f"helpers whose every check passed were still served by the grader: {served}"
+    # Only the public checks' single update substitutes them (as the notebook's check does); the hidden checks'
+    # descents, hundreds of updates each, call the student's own proven helpers.
+    assert served and max(served.values()) == 1, f"helpers proven right were served by the grader: {served}"
 
     wrong = grade_notebook(write_notebook(tmp_path / "wrong.ipynb",
                                           solution_cells(compute_gradients=WRONG["compute_gradients"])),
