@@ -7,8 +7,10 @@
 - A notebook whose bytes, seed, grader version, assignment declaration and visibility are unchanged since its
   last results.json is not graded again (``force`` regrades).
 - The known-good notebook goes through the same sandbox, alongside the first submissions; nothing is written
-  until it scored full marks, and if it does not, nobody is graded (a broken install would otherwise give the
-  whole class zeros). Run alongside rather than before, it costs a one-notebook run no time on two cores.
+  until it scored full marks on the public checks (which exercise all the install does: the interpreter, numpy,
+  the sandbox, cells, probes and substituted helpers), and if it does not, nobody is graded (a broken install
+  would otherwise give the whole class zeros). Run alongside rather than before, it costs a one-notebook run
+  little time on two cores.
 - Ctrl-C stops starting notebooks, ends the ones running, writes the CSV for what is done.
 """
 
@@ -199,7 +201,7 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
         # The preflight has a thread of its own: it is ours, not one of the slots the students' notebooks share.
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, ThreadPoolExecutor(max_workers=1) as own:
             if todo and preflight:
-                check = own.submit(grade_in_sandbox, KNOWN_GOOD, how=how, python=python)
+                check = own.submit(grade_in_sandbox, KNOWN_GOOD, how=how, python=python, public_only=True)
                 check.add_done_callback(lambda future: gate.settle(_preflight_verdict(future), stop))
             else:
                 gate.settle("", stop)
