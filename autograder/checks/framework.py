@@ -7,6 +7,7 @@ which sends plain arrays to the student process and gets plain data back.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import zlib
 from collections.abc import Callable, Sequence
@@ -243,7 +244,8 @@ def judge_public(ctx: Context, function: str) -> None:
     case = _public_case(function, str(default_folder()))
     call = Call(function, tuple(public_judge.arguments(case)))
     [obs] = ctx.call([call], substitutes(function), always=True)
-    text = public_judge.judge(function, case, returned(obs), shown)
+    found = dataclasses.replace(returned(obs), error=public_judge.public_place(obs.error))
+    text = public_judge.judge(function, case, found, shown)
     if text is not None:
         raise CheckFailed(text)
 

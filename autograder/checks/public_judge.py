@@ -9,6 +9,7 @@ outcomes that are not a value (an error, None, a tuple...) and of shapes lives h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, assert_never
@@ -44,6 +45,20 @@ class Returned:
     error: str = ""
     length: int = 0
     shape: tuple[int, ...] | None = None
+
+
+# Where an error happened, as a public check words it: the grader's executor names the code cell and line
+# ("(code cell 4, line 3)"), a notebook's kernel knows only the line in its cell, so both say only that.
+_GRADER_PLACE = re.compile(r" \(code cell \d+, line (\d+)\)$")
+
+
+def public_place(error: str) -> str:
+    """The grader's error text with its place worded as the notebook's check words it (see :func:`place`)."""
+    return _GRADER_PLACE.sub(lambda m: place(int(m.group(1))), error)
+
+
+def place(line: int) -> str:
+    return f" (line {line} of the cell where it happened)"
 
 
 def student_text(text: str) -> str:

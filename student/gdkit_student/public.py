@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .public_judge import Returned, arguments, judge
+from .public_judge import Returned, arguments, judge, place
 
 CASES = Path(__file__).with_name("cases.json")
 LOOKUP_RTOL = 1e-12
@@ -112,6 +112,18 @@ def returned(result: object) -> Returned:
     return Returned("array", value, str(raw.dtype), type(result).__name__[:60], shape=value.shape)
 
 
+def _where(exc: BaseException) -> str:
+    """The line, in its notebook cell, where the student's code raised (as the grader says it), or ""."""
+    line = 0
+    tb = exc.__traceback__
+    while tb is not None:  # the innermost frame in a notebook cell (IPython's cell files)
+        name = tb.tb_frame.f_code.co_filename
+        if "ipykernel_" in name or name.startswith("<ipython-input"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return place(line) if line else ""
+
+
 def run(function: str, implementation: object, case: dict) -> Returned:
     """Call ``implementation`` on ``case``'s arguments, with the grader's substitutes; what came back."""
     if not callable(implementation):
@@ -122,7 +134,8 @@ def run(function: str, implementation: object, case: dict) -> Returned:
             result = implementation(*arguments(case))
         except Exception as exc:  # noqa: BLE001 - any error is the student's, reported as such
             mutated = isinstance(exc, ValueError) and "read-only" in str(exc)
-            return Returned("mutated" if mutated else "error", error=f"{type(exc).__name__}: {str(exc)[:300]}")
+            return Returned("mutated" if mutated else "error",
+                            error=f"{type(exc).__name__}: {str(exc)[:300]}{_where(exc)}")
     return returned(result)
 
 

@@ -23,6 +23,11 @@ CATALOGUE = {"solution": {}}
 CATALOGUE.update({f"wrong {fn}": {fn: source} for fn, source in WRONG.items()})
 CATALOGUE.update({name: {fn: source} for name, (fn, source, _) in MISTAKES.items()})
 CATALOGUE.update({f"sigmoid: {name}": {"sigmoid": source} for name, source in SIGMOIDS.items()})
+# Outcomes that are not a value: an error inside the function (its place is worded the same on both sides) and a
+# function never defined.
+CATALOGUE["raises inside"] = {"compute_gradients": "def compute_gradients(X, Y, W):\n    m = len(Y)\n"
+                                                   "    raise ValueError(f'not done for {m} rows')"}
+CATALOGUE["not defined"] = {"lin_reg_l2": "rmse = None"}
 
 
 def _in_notebook_verdicts(path: Path) -> dict[str, tuple[bool, str]]:
