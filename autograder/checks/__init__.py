@@ -62,15 +62,16 @@ def checks_for(declarations: dict[str, Declaration]) -> list[Check]:
 
 
 def _diagnoses_match(d: Declaration) -> None:
-    """The ids of ``d``'s known mistakes that its checks' code names are exactly those its YAML words."""
-    named, worded = DIAGNOSES.get(d.function, set()), set(d.diagnoses)
+    """The ids of ``d``'s known mistakes that its checks' code or its public case names are exactly those its
+    YAML words."""
+    named, worded = DIAGNOSES.get(d.function, set()) | set(d.public_case.mistake_ids), set(d.diagnoses)
     if named - worded:
         raise ContractError(f"autograder/checks/ names the diagnosis {sorted(named - worded)[0]!r} of {d.function}, "
                             f"which assignment/contract/{d.function}.yaml does not word: add it under diagnoses:")
     if worded - named:
         raise ContractError(f"assignment/contract/{d.function}.yaml words the diagnosis "
                             f"{sorted(worded - named)[0]!r}, which no check in autograder/checks/ names: remove it "
-                            f"or name it in the checks' code (framework.diagnoses)")
+                            f"or name it in the checks' code (framework.diagnoses) or in public_case.mistakes")
 
 
 DECLARATIONS = current()

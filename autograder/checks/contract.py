@@ -46,6 +46,7 @@ class PublicCase:
     compare: str  # "values" or "probabilities"
     mistakes: tuple[tuple[str, str], ...] = ()  # (what the student reads, code of a wrong implementation)
     mean_over_rows: bool = False  # the result is a mean over X's rows: a result scaled by a wrong count is named
+    mistake_ids: tuple[str, ...] = ()  # the diagnoses the mistakes name (their words are the diagnoses')
 
     def arguments(self) -> tuple:
         """The arguments as the function receives them: lists as fresh float64 arrays."""
@@ -114,7 +115,7 @@ def _declaration(path: Path) -> Declaration:
     if not isinstance(diagnoses, dict) or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str)
                                                   and v.strip() for k, v in diagnoses.items()):
         raise ContractError(f"{where}: 'diagnoses' maps ids (letters, digits, _) to the text a student reads")
-    public_case = _public_case(data.get("public_case"), where)
+    public_case = _public_case(data.get("public_case"), where, diagnoses)
     unworded = [i for i in DIVISOR_IDS if public_case.mean_over_rows and i not in diagnoses]
     if unworded:
         raise ContractError(f"{where}: public_case.mean_over_rows needs diagnoses: {', '.join(unworded)} (the "
@@ -122,7 +123,7 @@ def _declaration(path: Path) -> Declaration:
     return Declaration(path.stem, question, tuple(declared), tuple(subs), public_case, dict(diagnoses))
 
 
-def _public_case(data: object, where: str) -> PublicCase:
+def _public_case(data: object, where: str, diagnoses: dict[str, str]) -> PublicCase:
     if not isinstance(data, dict) or not isinstance(data.get("args"), list) or set(data) - {
             "args", "returns", "compare", "mistakes", "mean_over_rows"}:
         raise ContractError(f"{where}: 'public_case' needs args: [...] (the public check's arguments)")
@@ -130,13 +131,20 @@ def _public_case(data: object, where: str) -> PublicCase:
     if returns not in ("array", "number") or compare not in ("values", "probabilities"):
         raise ContractError(f"{where}: public_case needs returns: array|number and compare: values|probabilities")
     mistakes = data.get("mistakes") or []
-    if not isinstance(mistakes, list) or not all(isinstance(m, dict) and isinstance(m.get("say"), str)
-                                                 and isinstance(m.get("code"), str) for m in mistakes):
-        raise ContractError(f"{where}: public_case.mistakes is a list of {{say: text, code: a wrong def}}")
+    if not isinstance(mistakes, list) or not all(isinstance(m, dict) and set(m) == {"diagnosis", "code"}
+                                                 and isinstance(m["diagnosis"], str) and isinstance(m["code"], str)
+                                                 for m in mistakes):
+        raise ContractError(f"{where}: public_case.mistakes is a list of {{diagnosis: an id of diagnoses:, "
+                            "code: a wrong def}}")
+    for m in mistakes:  # each mistake is worded once, under diagnoses:
+        if m["diagnosis"] not in diagnoses:
+            raise ContractError(f"{where}: public_case.mistakes names the diagnosis {m['diagnosis']!r}, which "
+                                "diagnoses: does not word")
     if not isinstance(data.get("mean_over_rows", False), bool):
         raise ContractError(f"{where}: public_case.mean_over_rows is true or false")
-    return PublicCase(tuple(data["args"]), returns, compare, tuple((m["say"], m["code"]) for m in mistakes),
-                      data.get("mean_over_rows", False))
+    return PublicCase(tuple(data["args"]), returns, compare,
+                      tuple((diagnoses[m["diagnosis"]], m["code"]) for m in mistakes),
+                      data.get("mean_over_rows", False), tuple(m["diagnosis"] for m in mistakes))
 
 
 def load(folder: Path | None = None) -> dict[str, Declaration]:

@@ -244,3 +244,21 @@ def test_moving_one_point_changes_notebook_otter_tests_grades_and_zip(tmp_path):
     where, points, total = json.loads(shown.stdout)
     assert where.startswith(str(tmp_path / "site"))
     assert (points["compute_gradients"], points["lin_reg_l2"], total) == (4, 1, 20)
+
+
+def test_each_known_mistake_is_worded_once_and_the_public_case_names_it(tmp_path):
+    from gdkit.autograder.checks.contract import default_folder
+
+    for path in sorted(default_folder().glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for mistake in data["public_case"].get("mistakes") or []:
+            assert set(mistake) == {"diagnosis", "code"}, f"{path.name}: a public mistake worded twice: {mistake}"
+            assert mistake["diagnosis"] in data["diagnoses"], (path.name, mistake["diagnosis"])
+    folder = _copy_assignment(tmp_path)
+    _edit_yaml(folder / "contract" / "compute_gradients.yaml",
+               lambda d: d["public_case"]["mistakes"][0].update(diagnosis="nowhere"))
+    with pytest.raises(ContractError) as refused:
+        load(folder / "contract")
+    [line] = str(refused.value).splitlines()
+    assert line.endswith("compute_gradients.yaml: public_case.mistakes names the diagnosis 'nowhere', which "
+                         "diagnoses: does not word"), line
