@@ -522,7 +522,7 @@ TEXTBOOK_SIGMOID = "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
          "do exactly num_iters updates"),
         ("sigmoid", "np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=float)))",
          "1 / (1 + np.exp(np.asarray(z, dtype=float)))", "sign"),
-        ("logistic_loss", "float(np.mean(", "float(np.sum(", "take the mean"),
+        ("logistic_loss", "float(np.mean(", "float(np.sum(", "a sum instead of a mean"),
         ("compute_logistic_gradients", "(1.0 / m)", "(2.0 / m)", "no factor 2"),
         ("logistic_gradient_descent", "for _ in range(num_iters):", "for _ in range(num_iters + 1):",
          "do exactly num_iters updates"),
