@@ -6,11 +6,12 @@
   rebuilt at the end from every results.json under ``out`` (never from this run alone).
 - A notebook whose bytes, seed, grader version, assignment declaration and visibility are unchanged since its
   last results.json is not graded again (``force`` regrades).
-- The known-good notebook goes through the same sandbox, alongside the first submissions; nothing is written
-  until it scored full marks on the public checks (which exercise all the install does: the interpreter, numpy,
-  the sandbox, cells, probes and substituted helpers), and if it does not, nobody is graded (a broken install
-  would otherwise give the whole class zeros). Run alongside rather than before, it costs a one-notebook run
-  little time on two cores.
+- Nothing is written until this run has shown that the install grades right (a broken install would otherwise
+  give the whole class zeros): by a notebook with full marks on the public checks, which exercise all the
+  install does (the interpreter, numpy, the sandbox, cells, probes and substituted helpers), else by the
+  known-good notebook, run in the same sandbox as soon as a notebook falls short; if that one falls short too,
+  nobody is graded (see :class:`Gate`).
+- Each slot's next sandbox starts while the slot grades its current notebook (:mod:`.executor.supply`).
 - Ctrl-C stops starting notebooks, ends the ones running, writes the CSV for what is done.
 """
 
@@ -21,7 +22,6 @@ import errno
 import hashlib
 import io
 import json
-import os
 import signal
 import sys
 import threading
@@ -37,6 +37,7 @@ from gdkit.autograder import grade as grading
 from gdkit.autograder.checks import CONTRACT, assignment_fingerprint, points_per_function
 from gdkit.autograder.class_folder import Entry, folder_names
 from gdkit.autograder.executor import sandbox
+from gdkit.autograder.executor.supply import Supply, cores, sandboxing
 from gdkit.autograder.grade import (
     GRADED,
     INTERNAL_ERROR,
@@ -104,41 +105,6 @@ class BatchResult:
 
 # -- grading one notebook (the only place that knows how a submission is isolated) ---------------------------
 
-@dataclass(frozen=True)
-class Sandboxing:
-    """How every notebook of a batch is isolated, the preflight's included."""
-
-    isolation: str  # sandbox.SANDBOX, or with --unsafe-no-sandbox USER_SWITCH (root) / NONE
-    limits: sandbox.Limits
-    unsafe: bool = False
-
-
-def cores() -> int:
-    """The cores this process may run on: the most slots worth having."""
-    return len(os.sched_getaffinity(0))
-
-
-def sandboxing(jobs: int, unsafe: bool = False, python: str | None = None) -> Sandboxing:
-    """The sandbox for a batch of ``jobs`` slots (each its share of the cores); raises
-    :class:`sandbox.SandboxUnavailable` when none can be made here and ``unsafe`` was not asked for."""
-    limits = sandbox.Limits(cpu_cores=cores() / max(1, jobs))
-    return Sandboxing(_isolation(sandbox.is_root(), unsafe, python or sys.executable), limits, unsafe)
-
-
-def _isolation(root: bool, unsafe: bool, python: str) -> str:
-    """The sandbox, or with ``unsafe`` the user switch (root) or nothing; refuses when no sandbox works."""
-    if unsafe:
-        return sandbox.USER_SWITCH if root else sandbox.NONE
-    if root:
-        with sandbox.exclusive_user() as user:
-            problem = sandbox.sandbox_problem(python, user.uid, user.gid)
-    else:
-        problem = sandbox.sandbox_problem(python)
-    if problem:
-        raise sandbox.SandboxUnavailable(problem)
-    return sandbox.SANDBOX
-
-
 def _marked(text: str, unsafe: bool) -> str:
     """With ``--unsafe-no-sandbox`` every line says so, so no log is mistaken for a sandboxed run."""
     if not unsafe:
@@ -146,15 +112,10 @@ def _marked(text: str, unsafe: bool) -> str:
     return "".join(f"{sandbox.UNSAFE_MARK} {line}" for line in text.splitlines(keepends=True))
 
 
-def grade_in_sandbox(path: Path, *, how: Sandboxing, submission_id: str | None = None,
-                     public_only: bool = False, python: str | None = None) -> GradeReport:
-    """Grade one notebook in its own sandbox: a student user of its own when root, the current user else."""
-    if sandbox.is_root():
-        with sandbox.exclusive_user() as user:
-            return grade_notebook(path, public_only=public_only, submission_id=submission_id, user=user,
-                                  python=python, isolation=how.isolation, limits=how.limits)
-    return grade_notebook(path, public_only=public_only, submission_id=submission_id, python=python,
-                          isolation=how.isolation, limits=how.limits)
+def grade_in_sandbox(path: Path, supply: Supply, *, submission_id: str | None = None,
+                     public_only: bool = False) -> GradeReport:
+    """Grade one notebook in sandboxes of ``supply`` (each its own student user when root)."""
+    return grade_notebook(path, public_only=public_only, submission_id=submission_id, sessions=supply.take)
 
 
 # -- the batch ---------------------------------------------------------------------------------------------------
@@ -162,9 +123,14 @@ def grade_in_sandbox(path: Path, *, how: Sandboxing, submission_id: str | None =
 def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
               hidden_visibility: str = "after_published", public_only: bool = False, force: bool = False,
               python: str | None = None, preflight: bool = True, unsafe: bool = False,
-              progress: Callable[[dict], None] | None = None) -> BatchResult:
+              progress: Callable[[dict], None] | None = None, supply: Supply | None = None) -> BatchResult:
     """Grade ``submissions`` into ``out`` (see the module's docstring); ``progress`` gets a dict
-    (done, total, running: {folder: seconds}) about every POLL seconds and after each notebook."""
+    (done, total, running: {folder: seconds}) about every POLL seconds and after each notebook.
+
+    ``supply``: sessions already starting (``gdkit grade`` starts them before it imports the grader); its
+    sandboxing then replaces ``unsafe`` and ``python``. By default the batch starts its own, each slot's next
+    session while the slot grades its current notebook.
+    """
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {VISIBILITIES}; got {hidden_visibility!r}")
     # More slots than cores only cut the CPU into shares too small for the cells' CPU-time limits.
@@ -175,7 +141,8 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
     fingerprint = f"{__version__}+{assignment_fingerprint()}"
     # Student code sees none of gdkit, the class's submissions or the results: the sandbox's filesystem is an
     # allow-list (autograder/executor/allowlist.py).
-    how = sandboxing(jobs, unsafe, python)
+    how = supply.how if supply is not None else sandboxing(jobs, unsafe, python)
+    own_supply = supply is None
     result = BatchResult()
     stop = threading.Event()
     grading.reset_abort()
@@ -188,6 +155,12 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                 result.outcomes.append(unchanged)
             else:
                 todo.append((entry, name))
+        # One session per notebook to grade (a broken file needs none); the preflight, rarely run, starts its own.
+        needed = sum(not entry.problem for entry, _ in todo)
+        if supply is None:
+            supply = Supply(how, ahead=jobs, expected=needed)
+        else:
+            supply.expect(needed)
         running: dict[str, float] = {}
 
         def report_progress() -> None:
@@ -197,14 +170,14 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                           "running": {n: now - t for n, t in list(running.items())}})
 
         report_progress()
-        gate = Gate()
         # The preflight has a thread of its own: it is ours, not one of the slots the students' notebooks share.
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, ThreadPoolExecutor(max_workers=1) as own:
-            if todo and preflight:
-                check = own.submit(grade_in_sandbox, KNOWN_GOOD, how=how, python=python, public_only=True)
-                check.add_done_callback(lambda future: gate.settle(_preflight_verdict(future), stop))
-            else:
-                gate.settle("", stop)
+            def known_good() -> Future:
+                check = own.submit(grade_in_sandbox, KNOWN_GOOD, supply, public_only=True)
+                check.add_done_callback(lambda future: gate.settle(_preflight_verdict(future)))
+                return check
+
+            gate = Gate(known_good if preflight else None, stop)
 
             def one(entry: Entry, name: str) -> Outcome | None:
                 if stop.is_set():
@@ -212,7 +185,7 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                 running[name] = time.monotonic()
                 try:
                     return _grade_and_write(entry, out / name, name, fingerprint, hidden_visibility,
-                                            public_only, python, how, stop, gate)
+                                            public_only, supply, stop, gate)
                 finally:
                     running.pop(name, None)
 
@@ -222,11 +195,12 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                     result.outcomes.append(outcome)
 
             _wait_all([pool.submit(one, entry, name) for entry, name in todo], stop, report_progress, collect)
-            if todo and preflight:
-                _wait_all([check], stop, report_progress)  # its verdict, even when every notebook was quicker
+            _wait_all(gate.preflights, stop, report_progress)  # one started late still ends before the CSV
         result.preflight_failure = gate.failure
         result.interrupted = stop.is_set() and not gate.failure
     finally:
+        if own_supply and supply is not None:
+            supply.close()  # sessions started for notebooks an interruption left ungraded
         order = {id(entry): n for n, entry in enumerate(entries)}
         result.outcomes.sort(key=lambda o: order[id(o.entry)])
         result.csv_error = write_csv(out)
@@ -241,21 +215,47 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
 
 
 class Gate:
-    """Whether results may be written: open once the known-good notebook scored full marks (or when there is no
-    preflight), failed with the reason otherwise. A failure stops the batch like Ctrl-C, but nothing of the
-    notebooks graded meanwhile is written: nobody gets a grade from a broken install."""
+    """Whether results may be written: only once this run has shown that the install can grade (or when there is
+    no preflight). Shown by a notebook that scored full marks on the public checks, which exercise all the
+    install does (the interpreter, numpy, the sandbox, cells, probes, substituted helpers): the first graded
+    notebook to do so opens the gate. A notebook that does not leaves open whether the install is to blame, so
+    it starts the known-good notebook (:data:`KNOWN_GOOD`, once per run); if that does not score full marks
+    either, the batch stops like Ctrl-C and nothing of it is written: nobody gets a grade from a broken install.
+    The first verdict stands.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, known_good: Callable[[], Future] | None, stop: threading.Event) -> None:
+        self._known_good = known_good
+        self._stop = stop
         self._settled = threading.Event()
+        self._lock = threading.Lock()
         self.failure = ""
+        self.preflights: list[Future] = []  # the known-good notebook's run, once started
+        if known_good is None:
+            self._settled.set()
 
-    def settle(self, failure: str, stop: threading.Event) -> None:
-        if stop.is_set():  # Ctrl-C came first and killed the known-good notebook too: its score means nothing
-            failure = ""
-        self.failure = failure
-        self._settled.set()
+    def settle(self, failure: str) -> None:
+        with self._lock:
+            if self._settled.is_set():
+                return
+            if self._stop.is_set():  # Ctrl-C came first and killed the known-good notebook: its score means nothing
+                failure = ""
+            self.failure = failure
+            self._settled.set()
         if failure:
-            stop.set()
+            self._stop.set()
+
+    def vouch(self, report: GradeReport) -> None:
+        """Settle on ``report`` when it shows the install grades; else have the known-good notebook decide."""
+        if self._settled.is_set():
+            return
+        if shows_working_install(report):
+            self.settle("")
+            return
+        with self._lock:
+            if self.preflights or self._known_good is None or self._settled.is_set():
+                return
+            self.preflights.append(self._known_good())
 
     @property
     def open(self) -> bool:
@@ -267,6 +267,12 @@ class Gate:
             if stop.is_set():
                 return False
         return self.open
+
+
+def shows_working_install(report: GradeReport) -> bool:
+    """Graded in a sandbox with full marks on its public checks: what the known-good notebook would show."""
+    public = [o for o in report.outcomes if o.check.public]
+    return report.status == GRADED and bool(public) and all(o.passed for o in public)
 
 
 def _preflight_verdict(future: Future) -> str:
@@ -304,7 +310,7 @@ def _wait_all(futures: list[Future], stop: threading.Event, tick: Callable[[], N
 
 
 def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, visibility: str, public_only: bool,
-                     python: str | None, how: Sandboxing, stop: threading.Event, gate: Gate) -> Outcome | None:
+                     supply: Supply, stop: threading.Event, gate: Gate) -> Outcome | None:
     identity = {**entry.identity(), "source": entry.key, "fingerprint": fingerprint,
                 "hidden_visibility": visibility}
     previous = _read_results(folder / "results.json")
@@ -321,8 +327,8 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
         if entry.problem:
             report = not_graded_report(entry.path, entry.problem, started, public_only=public_only)
         else:
-            report = grade_in_sandbox(entry.path, how=how, submission_id=entry.submission_id,
-                                      public_only=public_only, python=python)
+            report = grade_in_sandbox(entry.path, supply, submission_id=entry.submission_id,
+                                      public_only=public_only)
         document = results_json(report, visibility, identity)
     except Exception as exc:  # a grader bug costs this notebook a zero with a reason, never the batch
         disk_full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -333,13 +339,14 @@ def _grade_and_write(entry: Entry, folder: Path, name: str, fingerprint: str, vi
                                    log=["disk full:" if disk_full else "internal error:", traceback.format_exc()],
                                    status=NOT_GRADED if disk_full else INTERNAL_ERROR)
         document = results_json(report, visibility, identity)
+    gate.vouch(report)
     if not gate.wait(stop) or stop.is_set():
         # Interrupted (its processes were killed midway, so this report is not a grade) or the preflight failed.
         if provisional:
             guarded_write(folder / "results.json", previous or provisional_results(INTERRUPTED, identity))
         return None
     error = guarded_write(folder / "results.json", document)
-    log_error = _guarded_text(folder / "grading.log", _marked(_log_text(entry, report), how.unsafe))
+    log_error = _guarded_text(folder / "grading.log", _marked(_log_text(entry, report), supply.how.unsafe))
     if error:
         return Outcome(entry, name, NOT_GRADED, reason=error, write_error=error, report=report)
     return Outcome(entry, name, report.status, report.score, report.reason,

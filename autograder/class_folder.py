@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from gdkit.autograder.gradescope.run import find_files, wrong_submission_reason
+from gdkit.autograder.gradescope.submission_files import find_files, wrong_submission_reason
 
 GRADESCOPE_METADATA = "submission_metadata.yml"
 MAX_NAME = 60

@@ -13,6 +13,8 @@ import re
 import threading
 import time
 import traceback
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
@@ -156,10 +158,13 @@ def grade_notebook(
     user: StudentUser | None = None,
     python: str | None = None,
     isolation: str | None = None,
+    sessions: Callable[[], AbstractContextManager[ExecutorSession]] | None = None,
 ) -> GradeReport:
     """Grade one notebook. Never raises for anything the submission does; the report says what happened.
 
     ``isolation``: how the student process is isolated (see :mod:`gdkit.autograder.executor.sandbox`).
+    ``sessions``: where its student processes come from (a :class:`~gdkit.autograder.executor.supply.Supply`'s
+    ``take``, started ahead); by default each is started here from ``python``, ``limits``, ``user``, ``isolation``.
     """
     started = time.monotonic()
     checks = all_checks(public_only)
@@ -174,6 +179,10 @@ def grade_notebook(
     cells: list[CellOutcome] = []
     outcomes: list[CheckOutcome] = []
     output = ""
+
+    def start_here() -> ExecutorSession:
+        return ExecutorSession(python=python, limits=limits, user=user, isolation=isolation)
+
     marks = [("start", time.monotonic())]  # where one grade's time goes, for grading.log and the benchmark
     rerun = ""  # why the notebook runs a second time, with the real matplotlib
     try:
@@ -181,7 +190,7 @@ def grade_notebook(
             if _ABORTED.is_set():
                 raise ExecutorBroken("the batch was interrupted")
             log = [rerun] if rerun else []
-            with ExecutorSession(python=python, limits=limits, user=user, isolation=isolation) as session:
+            with (sessions or start_here)() as session:
                 marks.append(("sandbox start", time.monotonic()))
                 with _LIVE_LOCK:
                     _LIVE.add(session)

@@ -27,10 +27,9 @@ def _grade(args: argparse.Namespace) -> int:
     import warnings
     from pathlib import Path
 
-    from gdkit.autograder.batch import cores, grade_all
     from gdkit.autograder.class_folder import InputError, find_submissions
     from gdkit.autograder.executor.sandbox import SandboxUnavailable
-    from gdkit.progress import class_progress
+    from gdkit.autograder.executor.supply import Supply, cores, sandboxing
 
     # Third-party warnings (nbformat's on old notebooks ...) say nothing to an instructor: kept off the terminal.
     warnings.simplefilter("ignore")
@@ -55,10 +54,18 @@ def _grade(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"gdkit grade: cannot create --out {out}: {exc.strerror}", file=sys.stderr)
         return GRADE_EXIT["problems"]
+    jobs = min(args.jobs, cores())
     try:
-        with class_progress() as progress:
-            result = grade_all(entries, out, jobs=args.jobs, hidden_visibility=args.visibility, force=args.force,
-                               progress=progress, unsafe=args.unsafe_no_sandbox)
+        # The first sandboxes boot while the grader imports its checks (numpy ...): a one-notebook grade waits
+        # for the longer of the two, not their sum. Each session still serves one submission only (supply.py).
+        with Supply(sandboxing(jobs, args.unsafe_no_sandbox), ahead=jobs,
+                    expected=min(len(entries), jobs)) as supply:
+            from gdkit.autograder.batch import grade_all
+            from gdkit.progress import class_progress
+
+            with class_progress() as progress:
+                result = grade_all(entries, out, jobs=jobs, hidden_visibility=args.visibility, force=args.force,
+                                   progress=progress, supply=supply)
     except SandboxUnavailable as exc:
         print(f"gdkit grade: refusing to run other people's notebooks without a sandbox: {exc}", file=sys.stderr)
         return GRADE_EXIT["preflight"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gdkit.autograder import batch
 from gdkit.autograder.batch import grade_all
 from gdkit.autograder.executor import sandbox
 
@@ -55,3 +56,23 @@ def test_a_student_python_without_numpy_fails_the_preflight_and_nobody_is_graded
     assert result.preflight_failure, "the batch graded with a student Python that cannot import numpy"
     assert "numpy" in result.preflight_failure, result.preflight_failure
     assert not result.outcomes and not list(out.glob("*/results.json")), "no student got a zero"
+
+
+def test_a_notebook_with_full_public_marks_vouches_for_the_install(tmp_path, monkeypatch):
+    # A known-good notebook that could never pass: were it run, nobody would be graded. A submission that
+    # passes every public check has shown all the known-good notebook would show, so it is not run.
+    broken = write_notebook(tmp_path / "known_good.ipynb", ["raise SystemExit('not the known-good notebook')"])
+    monkeypatch.setattr(batch, "KNOWN_GOOD", broken)
+    notebook = write_notebook(tmp_path / "max.ipynb", solution_cells())
+    result = grade_all([notebook], tmp_path / "out")
+    assert result.preflight_failure == "", "the known-good notebook ran although the submission vouched"
+    assert [(o.status, o.score) for o in result.outcomes] == [("graded", 20)]
+
+
+def test_a_notebook_short_of_full_public_marks_has_the_known_good_notebook_decide(tmp_path, monkeypatch):
+    broken = write_notebook(tmp_path / "known_good.ipynb", ["raise SystemExit('not the known-good notebook')"])
+    monkeypatch.setattr(batch, "KNOWN_GOOD", broken)
+    wrong = write_notebook(tmp_path / "noa.ipynb", solution_cells(sigmoid="def sigmoid(z):\n    return z\n"))
+    result = grade_all([wrong], tmp_path / "out")
+    assert "known-good notebook scored 0" in result.preflight_failure, result.preflight_failure
+    assert not result.outcomes and not list((tmp_path / "out").glob("*/results.json")), "a zero was written"

@@ -1,0 +1,169 @@
+"""Student processes started ahead of need, one per submission, never shared.
+
+Starting a student process is most of a short grade's fixed cost (bubblewrap, an interpreter, ``import numpy``:
+about 0.12 s) and almost none of it is the grader's CPU: the grader only waits. So a :class:`Supply` starts
+sessions in the background while the grader does something else (imports its checks, grades the slot's
+current notebook) and hands each out once. A session is started blank (no submission's bytes, seed or path
+reach it before it is handed out) in its own sandbox, cgroup and student user, exactly as a session started
+on the spot; it serves exactly one submission and is killed after it, so starting early shares nothing
+between two submissions. Sessions never handed out are killed by :meth:`Supply.close`.
+
+This module is light on purpose (no numpy, no checks): ``gdkit grade`` starts its first sessions before it
+imports the grader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from gdkit.autograder.executor import sandbox
+from gdkit.autograder.executor.session import ExecutorSession
+
+
+@dataclass(frozen=True)
+class Sandboxing:
+    """How every notebook of a batch is isolated, the preflight's included."""
+
+    isolation: str  # sandbox.SANDBOX, or with --unsafe-no-sandbox USER_SWITCH (root) / NONE
+    limits: sandbox.Limits
+    unsafe: bool = False
+    python: str = sys.executable  # the interpreter student code runs in
+
+
+def cores() -> int:
+    """The cores this process may run on: the most slots worth having."""
+    return len(os.sched_getaffinity(0))
+
+
+def sandboxing(jobs: int, unsafe: bool = False, python: str | None = None) -> Sandboxing:
+    """The sandbox for a batch of ``jobs`` slots (each its share of the cores); raises
+    :class:`sandbox.SandboxUnavailable` when none can be made here and ``unsafe`` was not asked for."""
+    python = python or sys.executable
+    limits = sandbox.Limits(cpu_cores=cores() / max(1, jobs))
+    return Sandboxing(_isolation(sandbox.is_root(), unsafe, python), limits, unsafe, python)
+
+
+def _isolation(root: bool, unsafe: bool, python: str) -> str:
+    """The sandbox, or with ``unsafe`` the user switch (root) or nothing; refuses when no sandbox works."""
+    if unsafe:
+        return sandbox.USER_SWITCH if root else sandbox.NONE
+    if root:
+        with sandbox.exclusive_user() as user:
+            problem = sandbox.sandbox_problem(python, user.uid, user.gid)
+    else:
+        problem = sandbox.sandbox_problem(python)
+    if problem:
+        raise sandbox.SandboxUnavailable(problem)
+    return sandbox.SANDBOX
+
+
+class Lease:
+    """A started session and the student user it runs as (root), both let go when the ``with`` block ends."""
+
+    def __init__(self, session: ExecutorSession, held: contextlib.ExitStack) -> None:
+        self.session = session
+        self._held = held
+
+    def __enter__(self) -> ExecutorSession:
+        return self.session
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._held.close()  # the session first, then its user's lock (an ExitStack unwinds in reverse)
+
+
+def start_lease(how: Sandboxing) -> Lease:
+    """A session started now, as ``how`` says; when root, under a student user no other run is using."""
+    held = contextlib.ExitStack()
+    try:
+        user = held.enter_context(sandbox.exclusive_user()) if sandbox.is_root() else None
+        session = ExecutorSession(python=how.python, limits=how.limits, user=user, isolation=how.isolation)
+        held.callback(session.close)
+        session.start()
+    except BaseException:
+        held.close()
+        raise
+    return Lease(session, held)
+
+
+class Supply:
+    """Keeps up to ``ahead`` sessions started ahead of :meth:`take`, and never more than ``expected`` in all.
+
+    ``expected`` is how many sessions the caller will take at most (it may lower it with :meth:`expect` once
+    it knows); taking more still works, the extra ones start on the spot. Thread-safe; use as a context
+    manager, or call :meth:`close`.
+    """
+
+    def __init__(self, how: Sandboxing, *, ahead: int, expected: int) -> None:
+        self.how = how
+        self._ahead = max(0, ahead)
+        self._expected = expected
+        self._taken = 0
+        self._closed = False
+        self._lock = threading.Lock()
+        self._ready: deque[Future[Lease]] = deque()
+        self._starter = ThreadPoolExecutor(max_workers=max(1, self._ahead), thread_name_prefix="gdkit-start")
+        with self._lock:
+            self._refill()
+
+    def __enter__(self) -> Supply:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def expect(self, expected: int) -> None:
+        """At most ``expected`` more sessions will be taken: sessions started beyond that are killed now."""
+        with self._lock:
+            self._expected = self._taken + expected
+            surplus = []
+            while len(self._ready) > max(0, self._expected - self._taken):
+                surplus.append(self._ready.pop())
+            self._refill()
+        for future in surplus:
+            _discard(future)
+
+    def take(self) -> Lease:
+        """A started session for one submission (raises what starting it raised: ExecutorBroken ...)."""
+        with self._lock:
+            if self._closed:
+                raise sandbox.SandboxUnavailable("the grading run is over")
+            future = self._ready.popleft() if self._ready else None
+            self._taken += 1
+            self._refill()
+        return future.result() if future is not None else start_lease(self.how)
+
+    def waiting(self) -> list[ExecutorSession]:
+        """The sessions started ahead that are up and not yet taken."""
+        with self._lock:
+            ready = [f for f in self._ready if f.done() and f.exception() is None]
+        return [f.result().session for f in ready]
+
+    def close(self) -> None:
+        """Kill every session started and never taken (waits for those still starting)."""
+        with self._lock:
+            self._closed = True
+            unused = list(self._ready)
+            self._ready.clear()
+        for future in unused:
+            _discard(future)
+        self._starter.shutdown(wait=True)
+
+    def _refill(self) -> None:
+        # Under the lock: start sessions until ``ahead`` are on their way, never beyond what will be taken.
+        while not self._closed and len(self._ready) < self._ahead and \
+                self._taken + len(self._ready) < self._expected:
+            self._ready.append(self._starter.submit(start_lease, self.how))
+
+
+def _discard(future: Future[Lease]) -> None:
+    with contextlib.suppress(Exception):
+        future.result().close()
