@@ -42,6 +42,7 @@ from gdkit.autograder.executor import allowlist
 DEFAULT_USER = "gdkit-student"
 PR_SET_CHILD_SUBREAPER = 36
 SANDBOX, USER_SWITCH, NONE = "sandbox", "user-switch", "none"
+SANDBOX_LINE = "sandbox: bubblewrap (user, mount, PID, IPC, network, UTS, cgroup namespaces)"
 UNSAFE_MARK = "UNSAFE (--unsafe-no-sandbox: student code ran without a sandbox):"
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`, Fedora: `dnf install "
                 "bubblewrap`, Arch: `pacman -S bubblewrap`), or on macOS/Windows grade in a Linux VM; "
@@ -269,7 +270,7 @@ def choose(python: str, user: StudentUser | None, *, fallback: str | None) -> tu
     """(mode, log line): the sandbox when it works, else ``fallback`` (None: the sandbox or nothing, raising)."""
     problem = sandbox_problem(python, *((user.uid, user.gid) if user else (None, None)))
     if problem is None:
-        return SANDBOX, "sandbox: bubblewrap (user, mount, PID, IPC, network, UTS, cgroup namespaces)"
+        return SANDBOX, SANDBOX_LINE
     if fallback is None:
         raise SandboxUnavailable(problem)
     return fallback, f"no sandbox ({problem}); running in mode {fallback}"

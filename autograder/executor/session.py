@@ -92,7 +92,9 @@ class ExecutorSession:
             fallback = sandbox.USER_SWITCH if self.user is not None else sandbox.NONE
             self.isolation, line = sandbox.choose(self.python, self.user, fallback=fallback)
         elif self.isolation == sandbox.SANDBOX:
-            _, line = sandbox.choose(self.python, self.user, fallback=None)
+            # Asked for by name: the caller has checked that it works here (batch.sandboxing, the Gradescope
+            # entry's choose); a sandbox that cannot start fails below like any student process that does not.
+            line = sandbox.SANDBOX_LINE
         else:
             line = f"no sandbox: mode {self.isolation}"
         self.log.append(line)

@@ -44,23 +44,34 @@ def cores() -> int:
 def sandboxing(jobs: int, unsafe: bool = False, python: str | None = None) -> Sandboxing:
     """The sandbox for a batch of ``jobs`` slots (each its share of the cores); raises
     :class:`sandbox.SandboxUnavailable` when none can be made here and ``unsafe`` was not asked for."""
+    how = planned_sandboxing(jobs, unsafe, python)
+    verify(how)
+    return how
+
+
+def planned_sandboxing(jobs: int, unsafe: bool = False, python: str | None = None) -> Sandboxing:
+    """:func:`sandboxing` before :func:`verify`: so that ``gdkit grade`` can start sessions while it checks."""
     python = python or sys.executable
     limits = sandbox.Limits(cpu_cores=cores() / max(1, jobs))
-    return Sandboxing(_isolation(sandbox.is_root(), unsafe, python), limits, unsafe, python)
-
-
-def _isolation(root: bool, unsafe: bool, python: str) -> str:
-    """The sandbox, or with ``unsafe`` the user switch (root) or nothing; refuses when no sandbox works."""
     if unsafe:
-        return sandbox.USER_SWITCH if root else sandbox.NONE
-    if root:
-        with sandbox.exclusive_user() as user:
-            problem = sandbox.sandbox_problem(python, user.uid, user.gid)
+        isolation = sandbox.USER_SWITCH if sandbox.is_root() else sandbox.NONE
     else:
-        problem = sandbox.sandbox_problem(python)
+        isolation = sandbox.SANDBOX
+    return Sandboxing(isolation, limits, unsafe, python)
+
+
+def verify(how: Sandboxing) -> None:
+    """Raise :class:`sandbox.SandboxUnavailable` (what is wrong, and the fix) if ``how`` asks for a sandbox that
+    cannot be made here: bubblewrap missing, namespaces forbidden, an interpreter the grading user cannot run."""
+    if how.isolation != sandbox.SANDBOX:
+        return
+    if sandbox.is_root():
+        with sandbox.exclusive_user() as user:
+            problem = sandbox.sandbox_problem(how.python, user.uid, user.gid)
+    else:
+        problem = sandbox.sandbox_problem(how.python)
     if problem:
         raise sandbox.SandboxUnavailable(problem)
-    return sandbox.SANDBOX
 
 
 class Lease:
