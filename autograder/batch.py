@@ -34,7 +34,7 @@ from pathlib import Path
 
 from gdkit import __version__
 from gdkit.autograder import grade as grading
-from gdkit.autograder.checks import CONTRACT, assignment_fingerprint, points_per_function
+from gdkit.autograder.checks import CONTRACT, assignment_fingerprint, descent, points_per_function
 from gdkit.autograder.class_folder import Entry, folder_names
 from gdkit.autograder.executor import sandbox
 from gdkit.autograder.executor.supply import Supply, cores, sandboxing
@@ -170,6 +170,8 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
                           "running": {n: now - t for n, t in list(running.items())}})
 
         report_progress()
+        if todo:  # while the first sandboxes start and the first cells run, when the grader only waits
+            threading.Thread(target=descent.warm_up, name="gdkit-warm-up", daemon=True).start()
         # The preflight has a thread of its own: it is ours, not one of the slots the students' notebooks share.
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, ThreadPoolExecutor(max_workers=1) as own:
             def known_good() -> Future:

@@ -234,15 +234,39 @@ def grade_notebook(
 
 
 def _run_cells(session: ExecutorSession, sources: tuple[str, ...]) -> list[CellOutcome]:
-    """Every code cell in order, within the notebook's time budget; a dead process skips the rest."""
-    cells: list[CellOutcome] = []
+    """Every code cell in order, within the notebook's time budget; a dead process skips the rest.
+
+    All cells first run in one child of the student process (one fork in all, not one per cell). Only if a cell
+    hangs or ends that child is the state of the cells before it lost with it: those run again, one child each
+    as in :func:`_one_by_one`, the culprit keeps the outcome it had (it is not run twice: an infinite loop would
+    cost its time limit twice), and the cells after it follow one by one.
+    """
     deadline = time.monotonic() + session.limits.cells_budget
-    for index, source in enumerate(sources):
+    batch, state = session.run_cells(list(enumerate(sources)), session.limits.cells_budget)
+    if state == "kept":
+        return batch + ([CellOutcome(len(batch), "over_budget")] if len(batch) < len(sources) else [])
+    if state == "dead":
+        return batch + ([CellOutcome(len(batch), "skipped")] if len(batch) < len(sources) else [])
+    culprit = batch[-1] if batch and batch[-1].status in ("timeout", "died") else None
+    before = culprit.index if culprit else len(batch)
+    cells = _one_by_one(session, sources, range(before), deadline)
+    if len(cells) < before or (cells and cells[-1].status in ("skipped", "over_budget")):
+        return cells  # the replay itself was stopped
+    if culprit is None:
+        return cells
+    return cells + [culprit] + _one_by_one(session, sources, range(before + 1, len(sources)), deadline)
+
+
+def _one_by_one(session: ExecutorSession, sources: tuple[str, ...], indices: range,
+                deadline: float) -> list[CellOutcome]:
+    """The cells at ``indices``, each in a child of its own (a cell that hangs or dies loses only itself)."""
+    cells: list[CellOutcome] = []
+    for index in indices:
         if time.monotonic() > deadline:
             cells.append(CellOutcome(index, "over_budget"))
             break
         try:
-            cells.append(session.run_cell(index, source))
+            cells.append(session.run_cell(index, sources[index]))
         except ExecutorBroken:
             cells.append(CellOutcome(index, "skipped"))
             break

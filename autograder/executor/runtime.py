@@ -9,11 +9,13 @@ frame of 10 ASCII digits (the length) followed by that many bytes of UTF-8 JSON.
 can do here is trusted by the grader: replies are plain data that the grader validates.
 
 Process structure: the first process (the *root*) never runs student code; it forks the *head*, the process
-holding the cells' namespace, and reaps what exits. For each cell the head forks a child that runs the cell.
-If the child dies or is killed (a hang the grader stops), the head reports it and goes on with the state from
-before that cell; if the child finishes, it becomes the new head and the old head exits (the root adopts and
-reaps it): the number of processes never grows with the number of cells. Each probe batch runs in a forked
-child of the head, so a call that hangs or crashes costs only its batch.
+holding the cells' namespace, and reaps what exits. For a cell (or a batch of cells: ``cells``) the head forks
+a child that runs it. If the child dies or is killed (a hang the grader stops), the head reports it and goes on
+with the state from before; if the child finishes, it becomes the new head and the old head exits (the root
+adopts and reaps it): the number of processes never grows with the number of cells. The grader sends all cells
+as one batch first, one fork in all, and falls back to a child per cell only when a cell hangs or dies (see
+``grade._run_cells``). Each probe batch runs in a forked child of the head, so a call that hangs or crashes
+costs only its batch.
 
 Correct code never enters this process: a helper the grader substitutes during a probe is a stub that sends
 its arguments to the grader (a ``callback`` frame) and returns the grader's answer, which the head relays
@@ -649,6 +651,25 @@ def _cell_reply(ns: dict, index: int, source: str, answers: int) -> dict:
     return reply
 
 
+def _cells_reply(ns: dict, cells: list, budget: float, answers: int) -> dict:
+    """Run ``cells`` ([index, source] pairs) in order in this one process, each cell's outcome in a frame of its
+    own as soon as it is known (the grader times each cell from the previous frame). Between cells, what a cell
+    left running in our process group is ended, as a cell of its own would have it. Stops before a cell once
+    ``budget`` seconds have passed since the first: the reply says where."""
+    me = _getpid()
+    started = _monotonic()
+    for n, (index, source) in enumerate(cells):
+        if _monotonic() - started > budget:
+            return {"op": "cells_done", "ran": n}
+        _set_signal(_SIGCHLD, _SIG_DFL)
+        frame = {**_cell_reply(ns, index, source, answers), "index": index}
+        if _getpid() != me:  # a copy the cell forked came back here: only the process the grader knows goes on
+            _exit(0)
+        _end_leftovers(me)
+        write_frame(REPLY_FD, frame)
+    return {"op": "cells_done", "ran": len(cells)}
+
+
 _pending: list[dict] = []  # a request read while relaying answers
 
 
@@ -660,6 +681,8 @@ def _serve_as_head(ns: dict) -> None:
         op = cmd.get("op")
         if op == "cell":
             _in_child(functools.partial(_cell_reply, ns, cmd["index"], cmd["source"]), becomes_head=True)
+        elif op == "cells":  # every cell in one child (one fork, not one per cell); see session.run_cells
+            _in_child(functools.partial(_cells_reply, ns, cmd["cells"], cmd["budget"]), becomes_head=True)
         elif op == "probe":
             _in_child(functools.partial(answer_probe, ns, cmd), becomes_head=False)
         elif op == "real_plots":  # sent before the first cell, when the stand-in failed a cell: no reply

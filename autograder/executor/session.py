@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from gdkit.autograder.executor import allowlist, cgroups, sandbox
-from gdkit.autograder.executor.cpuclock import Deadline
+from gdkit.autograder.executor.cpuclock import BACKSTOP, Deadline
 from gdkit.autograder.executor.sandbox import Limits, StudentUser
 
 RUNTIME = Path(__file__).with_name("runtime.py")
@@ -224,6 +224,47 @@ class ExecutorSession:
         # The student sees cells numbered from 1, in messages and tracebacks alike.
         status, reply = self._forked({"op": "cell", "index": index + 1, "source": source},
                                      "cell_done", self.limits.cell_timeout)
+        return self._cell_outcome(index, status, reply)
+
+    def run_cells(self, cells: Sequence[tuple[int, str]], budget: float) -> tuple[list[CellOutcome], str]:
+        """Run ``cells`` ((index, source) pairs, in order) in one forked child, each within the cell time limit;
+        the child stops before a cell that would start ``budget`` seconds after the first.
+
+        Returns (the outcomes, what became of the state):
+
+        - ``kept``: the state after the reported cells is the session's now. Fewer outcomes than cells: the
+          budget stopped the batch before the next one.
+        - ``lost``: the child timed out or died, and the state of the reported cells went with it; the session
+          holds the state from before ``cells``. The cell it happened in, if any, is last, with that status.
+        - ``dead``: no more requests can be served (the channel broke); the outcomes are the cells that ran.
+        """
+        outcomes: list[CellOutcome] = []
+        forged = False
+
+        def reported(frame: dict) -> None:
+            nonlocal forged
+            expected = cells[len(outcomes)][0] if len(outcomes) < len(cells) else None
+            if forged or expected is None or frame.get("index") != expected + 1:
+                forged = True  # written by a cell into the channel, not by the runtime
+                return
+            outcomes.append(self._cell_outcome(expected, "ok", frame))
+
+        request = {"op": "cells", "cells": [[index + 1, source] for index, source in cells], "budget": budget}
+        limit = self.limits.cell_timeout
+        try:
+            status, _ = self._forked(request, "cells_done", limit, progress=("cell_done", reported),
+                                     total=budget + limit * BACKSTOP)
+        except ExecutorBroken:
+            return outcomes, "dead"
+        if status in ("timeout", "died"):
+            culprit = [CellOutcome(cells[len(outcomes)][0], status)] if len(outcomes) < len(cells) else []
+            return outcomes + culprit, "lost"
+        if status != "ok" or forged:  # the child finished and holds the state, but some reports are not ours
+            unread = [self._cell_outcome(index, "broken", {}) for index, _ in cells[len(outcomes):]]
+            return outcomes + unread, "kept"
+        return outcomes, "kept"
+
+    def _cell_outcome(self, index: int, status: ProbeStatus, reply: dict) -> CellOutcome:
         if status == "broken":
             return CellOutcome(index, "error", "the cell wrote an unreadable message into the grader's channel")
         if status != "ok":
@@ -264,11 +305,16 @@ class ExecutorSession:
 
     def _forked(self, request: dict, done_op: str, timeout: float,
                 serve: Callable[[str, object], dict] | None = None,
-                allowed: set[str] | None = None) -> tuple[ProbeStatus, dict]:
+                allowed: set[str] | None = None,
+                progress: tuple[str, Callable[[dict], None]] | None = None,
+                total: float | None = None) -> tuple[ProbeStatus, dict]:
         """Send a request served by a forked child; on timeout kill that child (the parent goes on).
 
         Frames until the head's ``ended`` or ``died``: ``started``, the child's reply, callbacks (answered
         here). A reply that is too big or too deep makes the request ``broken`` but keeps the session.
+        ``progress`` (op, handler): frames of that op before the reply are handed to the handler, and each
+        starts the time limit afresh (one limit per cell of a batch); ``total`` caps the whole request's wall
+        time all the same (progress frames can be forged by the code being run).
         """
         if self._broken:
             raise ExecutorBroken("executor already broken")
@@ -283,13 +329,16 @@ class ExecutorSession:
         bad = killed = False
         callbacks = 0
         grace = 0.0
+        cap = time.monotonic() + total if total is not None else float("inf")
         while True:
-            frame = self._receive(grace if killed else clock.next_wait())
+            frame = self._receive(grace if killed else min(clock.next_wait(), cap))
+            if frame is not None and not killed and time.monotonic() >= cap:
+                frame = None  # over the whole request's cap: stopped as for a timeout, whatever keeps arriving
             if frame is None:
                 if killed or self._broken:
                     self._broken = True
                     raise ExecutorBroken("the student process did not recover from a timeout")
-                if not clock.expired():  # the CPU clock is read between waits (see cpuclock.Deadline)
+                if not clock.expired() and time.monotonic() < cap:  # the CPU clock is read between waits
                     continue
                 self._kill_child(pid)
                 killed = True
@@ -306,6 +355,9 @@ class ExecutorSession:
                 else:
                     answer = serve(name, frame.get("args"))
                 self._send({"op": "answer", **answer})
+            elif progress is not None and op == progress[0] and reply is None and not killed:
+                progress[1](frame)
+                clock = self._deadline(timeout)
             elif op == done_op and reply is None:
                 reply = frame
             elif frame is _BAD or op not in ("died", "ended"):

@@ -1,0 +1,51 @@
+"""The cells run in one child of the student process (grade._run_cells, session.run_cells), and only a cell
+that hangs or dies sends the notebook back to one child per cell, with the same outcome as before."""
+
+from __future__ import annotations
+
+import re
+
+from gdkit.autograder.executor.sandbox import Limits
+from gdkit.autograder.grade import grade_notebook
+
+from solutions import solution_cells, write_notebook
+
+FAST = Limits(cell_timeout=1.0, probe_timeout=5.0)
+
+
+def printed(report, label: str) -> list[str]:
+    return re.findall(rf"^SEEN {label} (.*)$", report.output, re.M)
+
+
+def test_cells_share_one_process_when_nothing_goes_wrong(tmp_path, student_user):
+    cells = solution_cells() + ["import os\nprint('SEEN pid', os.getpid())"] * 3
+    report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", cells), user=student_user, limits=FAST)
+    pids = printed(report, "pid")
+    assert len(pids) == 3 and len(set(pids)) == 1, f"one fork per cell: {pids}"
+    assert report.score == report.max_score
+
+
+def test_a_hanging_cell_runs_once_and_the_cells_around_it_keep_their_state(tmp_path, student_user):
+    cells = solution_cells() + [
+        "counter = 1\nprint('SEEN before', counter)",
+        "print('SEEN hang start', flush=True)\nwhile True:\n    pass",
+        "counter += 1\nprint('SEEN after', counter)",
+    ]
+    report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", cells), user=student_user, limits=FAST)
+    statuses = [c.status for c in report.cells]
+    assert statuses == ["ok"] * (len(cells) - 2) + ["timeout", "ok"], statuses
+    assert printed(report, "hang") == ["start"], "the hanging cell ran again (its time limit paid twice)"
+    # The cells before it ran again, one child each, to rebuild the state its child took down with it.
+    assert printed(report, "before") == ["1", "1"], report.output[-500:]
+    assert printed(report, "after") == ["2"], "the cell after the hang did not see the state before it"
+    assert report.score == report.max_score
+
+
+def test_a_cell_that_ends_the_process_is_reported_once_and_grading_goes_on(tmp_path, student_user):
+    cells = solution_cells(sigmoid="def sigmoid(z):\n    return z") + [
+        "import os\nos._exit(3)",
+        "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))",
+    ]
+    report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", cells), user=student_user, limits=FAST)
+    assert [c.status for c in report.cells][-2:] == ["died", "ok"]
+    assert report.score == report.max_score, "the sigmoid defined after the dead cell was not graded"
