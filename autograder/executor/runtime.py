@@ -580,14 +580,14 @@ def _wait_for(pid: int, done_r: int, answers_w: int) -> tuple[bool, int]:
 def _in_child(work, becomes_head: bool) -> bool:
     """Fork; the child runs ``work(answers_fd)`` (its reply is written by it). True in a child that becomes head.
 
-    The parent reports the child's pid before the child starts, waits for it, and reports a death that
-    happened before the child said its work was done. When a cell's child is done, it is the new head and
+    The child reports its own pid before anything else (before any student code, so the number can be trusted;
+    a report from the parent would cost a handshake per request), the parent waits for it and reports a death
+    that happened before the child said its work was done. When a cell's child is done, it is the new head and
     the parent exits: only the root waits for heads, so processes do not pile up with cells.
     """
     # A cell that ignored SIGCHLD would make its children vanish unwaited, and our waitpid fail.
     _set_signal(_SIGCHLD, _SIG_DFL)
     done_r, done_w = _pipe()
-    go_r, go_w = _pipe()
     answers_r, answers_w = _pipe()
     pid = _fork_when_allowed()
     if pid == 0:
@@ -595,11 +595,9 @@ def _in_child(work, becomes_head: bool) -> bool:
         if becomes_head:
             _become_subreaper()  # not inherited across fork
         _close(done_r)
-        _close(go_w)
         _close(answers_w)
-        _read(go_r, 1)  # the parent has reported our pid
-        _close(go_r)
         me = _getpid()
+        write_frame(REPLY_FD, {"op": "started", "pid": me})
         reply = work(answers_r)
         if _getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
             _exit(0)
@@ -625,11 +623,7 @@ def _in_child(work, becomes_head: bool) -> bool:
             return True
         _exit(0)
     _close(done_w)
-    _close(go_r)
     _close(answers_r)
-    write_frame(REPLY_FD, {"op": "started", "pid": pid})
-    _write(go_w, b"G")
-    _close(go_w)
     said_done, status = _wait_for(pid, done_r, -1 if becomes_head else answers_w)
     _close(done_r)
     _close(answers_w)

@@ -321,6 +321,8 @@ class ExecutorSession:
         self._send(request)
         clock = self._deadline(timeout)
         started = self._receive(clock.wall_deadline)
+        if started is not None and started.get("op") == "died":  # the child died before it could say a word
+            return "died", started
         if started is None or started.get("op") != "started":
             self._broken = True
             raise ExecutorBroken("the student process stopped answering")
