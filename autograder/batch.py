@@ -211,6 +211,7 @@ def grade_all(submissions: Sequence[Entry | Path], out: Path, *, jobs: int = 1,
             write_report(out)
         except OSError as exc:
             result.report_error = f"{out / 'report.html'}: {exc.strerror or exc}"
+        grading.reset_abort()  # the batch is over: a later grade in this process must not be refused
         if previous is not None:  # only now: a second Ctrl-C while the CSV is written changes nothing
             signal.signal(signal.SIGINT, previous)
     return result

@@ -12,6 +12,7 @@ import pytest
 from gdkit.autograder import batch
 from gdkit.autograder.batch import grade_all
 from gdkit.autograder.executor import sandbox
+from gdkit.autograder.grade import grade_notebook
 
 from solutions import solution_cells, write_notebook
 
@@ -76,3 +77,5 @@ def test_a_notebook_short_of_full_public_marks_has_the_known_good_notebook_decid
     result = grade_all([wrong], tmp_path / "out")
     assert "known-good notebook scored 0" in result.preflight_failure, result.preflight_failure
     assert not result.outcomes and not list((tmp_path / "out").glob("*/results.json")), "a zero was written"
+    # The stopped batch ended its student processes; it must not refuse grades after it in the same process.
+    assert grade_notebook(wrong).status == "graded", "a grade after a stopped batch was refused"

@@ -21,7 +21,7 @@ def test_cells_share_one_process_when_nothing_goes_wrong(tmp_path, student_user)
     cells = solution_cells() + ["import os\nprint('SEEN pid', os.getpid())"] * 3
     report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", cells), user=student_user, limits=FAST)
     pids = printed(report, "pid")
-    assert len(pids) == 3 and len(set(pids)) == 1, f"one fork per cell: {pids}"
+    assert len(pids) == 3 and len(set(pids)) == 1, f"one fork per cell: {pids}\n{report.summary}\n{report.log}"
     assert report.score == report.max_score
 
 
