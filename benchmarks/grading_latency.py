@@ -10,7 +10,9 @@ hidden and public checks). Both are timed as whole commands, start-up included, 
 waits for, alternating baseline and candidate so that drift in the machine's speed hits both. Every notebook
 carries the hand-out's ``otter`` metadata so Otter accepts it, and each Otter run is checked to have written
 its results. Reported: medians, the ratio otter / gdkit (how many times faster gdkit is), where one notebook's
-time goes (from gdkit's grading.log), and a class of identical-in-kind notebooks graded with ``-j 2``.
+time goes (from gdkit's grading.log: the wait for the sandbox, cells, checks, clean-up; and, measured alone, the
+grader's imports and a sandbox's start, which a grade overlaps), and a class of identical-in-kind notebooks
+graded with ``-j 2``.
 """
 
 from __future__ import annotations
@@ -92,6 +94,32 @@ def gdkit_grade(bindir: Path, work: Path) -> float:
     return timed([str(bindir / "gdkit"), "grade", "--force", "--out", str(out), "--", "submission.ipynb"], work)
 
 
+def startup_parts(bindir: Path, repeat: int) -> str:
+    """What a one-notebook grade starts with, each measured alone (medians): the interpreter with the grader's
+    imports, and one student process's start in the sandbox (which ``gdkit grade`` overlaps with the imports)."""
+    python = str(bindir / "python")
+    bare = statistics.median(timed([python, "-c", "pass"], Path.cwd()) for _ in range(repeat))
+    imports = statistics.median(timed([python, "-c", "import gdkit.autograder.batch"], Path.cwd())
+                                for _ in range(repeat))
+    boot = subprocess.run([python, "-c", SESSION_START, str(repeat)], check=True, capture_output=True, text=True,
+                          env=ENV).stdout.strip()
+    return (f"interpreter {bare:.3f} s, interpreter + grader imports {imports:.3f} s, one sandboxed student "
+            f"process started (bubblewrap, interpreter, numpy) {boot} s")
+
+
+SESSION_START = """
+import statistics, sys, time
+from gdkit.autograder.executor.supply import sandboxing, start_lease
+how = sandboxing(1)
+times = []
+for _ in range(int(sys.argv[1])):
+    started = time.perf_counter()
+    with start_lease(how):
+        times.append(time.perf_counter() - started)
+print(f"{statistics.median(times):.3f}")
+"""
+
+
 def time_split(work: Path) -> str:
     """The ``timing:`` line gdkit writes into grading.log (sandbox start, cells, checks)."""
     for log in (work / "gdkit").rglob("grading.log"):
@@ -127,6 +155,7 @@ def main() -> int:
                 gdkit.append(gdkit_grade(bindir, work))
             rows.append((label, statistics.median(otter), statistics.median(gdkit), time_split(work)))
 
+        parts = startup_parts(bindir, max(args.repeat, 5))
         klass = tmp / "class"
         klass.mkdir()
         for i in range(args.class_size):
@@ -143,6 +172,7 @@ def main() -> int:
           "questions' public tests)")
     for label, _, _, split in rows:
         print(f"one gdkit grade, {label}: {split}")
+    print(f"measured alone: {parts}")
     print(f"class of {args.class_size} functions notebooks, gdkit grade -j {args.jobs}: {class_seconds:.1f} s "
           f"({class_seconds / args.class_size:.2f} s per notebook)")
     return 0
