@@ -226,10 +226,16 @@ def sandbox_problem(python: str, uid: int | None = None, gid: int | None = None)
     return problem
 
 
+def bwrap_missing() -> str | None:
+    """What to install when bubblewrap is not on the PATH (cheap: no process started), else None."""
+    return None if shutil.which("bwrap") else f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+
+
 def _probe(python: str, uid: int | None, gid: int | None) -> str | None:
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+    missing = bwrap_missing()
+    if missing:
+        return missing
+    bwrap = shutil.which("bwrap") or "bwrap"
     try:
         return _probe_in_folder(bwrap, python, uid, gid)
     except OSError as exc:  # the grader's temporary folder is full or unwritable: say where, not a traceback

@@ -50,12 +50,16 @@ def sandboxing(jobs: int, unsafe: bool = False, python: str | None = None) -> Sa
 
 
 def planned_sandboxing(jobs: int, unsafe: bool = False, python: str | None = None) -> Sandboxing:
-    """:func:`sandboxing` before :func:`verify`: so that ``gdkit grade`` can start sessions while it checks."""
+    """:func:`sandboxing` without :func:`verify`'s trial run (``gdkit grade`` starts its first sessions instead,
+    and verifies only when they do not come up); refuses at once when bubblewrap is not installed."""
     python = python or sys.executable
     limits = sandbox.Limits(cpu_cores=cores() / max(1, jobs))
     if unsafe:
         isolation = sandbox.USER_SWITCH if sandbox.is_root() else sandbox.NONE
     else:
+        missing = sandbox.bwrap_missing()
+        if missing:
+            raise sandbox.SandboxUnavailable(missing)
         isolation = sandbox.SANDBOX
     return Sandboxing(isolation, limits, unsafe, python)
 
@@ -151,6 +155,12 @@ class Supply:
             self._taken += 1
             self._refill()
         return future.result() if future is not None else start_lease(self.how)
+
+    def first_failure(self) -> BaseException | None:
+        """Wait for the first session started ahead: what its start raised, or None (also when none was)."""
+        with self._lock:
+            first = self._ready[0] if self._ready else None
+        return first.exception() if first is not None else None
 
     def waiting(self) -> list[ExecutorSession]:
         """The sessions started ahead that are up and not yet taken."""
