@@ -250,20 +250,22 @@ def test_forged_output_and_fake_results_are_ignored(tmp_path, student_user):
 
 def test_student_code_cannot_read_root_only_files(tmp_path, student_user):
     if student_user is None:
-        pytest.skip("needs root: the user switch is what protects root-only files")
+        pytest.fail("needs root: the user switch is what protects root-only files (the suite runs as root in CI)")
     secret = tmp_path / "hidden"
     secret.mkdir(mode=0o700)
-    (secret / "answers.json").write_text(json.dumps({"answer": 42}))
+    # A value no path can contain (pytest's folders are numbered: "pytest-242" once held the old secret, 42).
+    (secret / "answers.json").write_text(json.dumps({"answer": "sq-ANSWER-zx"}))
     steal = f"def sigmoid(z):\n    return open({str(secret / 'answers.json')!r}).read()"
     report, _ = grade(tmp_path, solution_cells(sigmoid=steal), student_user)
     messages = " ".join(o.message for o in report.outcomes)
     # Root-only in the user-switch fallback; in the sandbox the file is not there at all.
-    assert ("PermissionError" in messages or "FileNotFoundError" in messages) and "42" not in messages
+    assert "PermissionError" in messages or "FileNotFoundError" in messages, messages
+    assert "sq-ANSWER-zx" not in messages and "sq-ANSWER-zx" not in report.output
 
 
 def test_student_code_cannot_read_the_graders_memory_or_environment(tmp_path, student_user):
     if student_user is None:
-        pytest.skip("needs root: the user switch is what separates the processes")
+        pytest.fail("needs root: the user switch is what separates the processes (the suite runs as root in CI)")
     grader = os.getpid()  # grade_notebook runs in this process
     probe = (f"for part in ('environ', 'mem', 'maps', 'cmdline', 'self'):\n"
              f"    try:\n"

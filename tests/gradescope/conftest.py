@@ -123,7 +123,7 @@ def metadata(submission_id) -> dict:
 @pytest.fixture(scope="session")
 def gradescope() -> Gradescope:
     if not sandbox.is_root():
-        pytest.skip("the Gradescope tests need root (setup.sh creates gdkit-student and makes files root-only); "
+        pytest.fail("the Gradescope tests need root (setup.sh creates gdkit-student and makes files root-only); "
                     "CI runs them as root: run `sudo ./dev test tests/gradescope`")
     if not os.access(PYTHON, os.X_OK):
         pytest.fail(f"{PYTHON} (GDKIT_TEST_PYTHON) is not an executable Python 3.11; the simulated Gradescope "
