@@ -95,11 +95,13 @@ class Lease:
         self._held.close()  # the session first, then its user's lock (an ExitStack unwinds in reverse)
 
 
-def start_lease(how: Sandboxing) -> Lease:
-    """A session started now, as ``how`` says; when root, under a student user no other run is using."""
+def start_lease(how: Sandboxing, user: sandbox.StudentUser | None = None) -> Lease:
+    """A session started now, as ``how`` says: as ``user`` if given, else (root) under a student user no other
+    run is using."""
     held = contextlib.ExitStack()
     try:
-        user = held.enter_context(sandbox.exclusive_user()) if sandbox.is_root() else None
+        if user is None and sandbox.is_root():
+            user = held.enter_context(sandbox.exclusive_user())
         session = ExecutorSession(python=how.python, limits=how.limits, user=user, isolation=how.isolation)
         held.callback(session.close)
         session.start()
