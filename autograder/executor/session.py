@@ -241,13 +241,14 @@ class ExecutorSession:
         outcomes: list[CellOutcome] = []
         forged = False
 
-        def reported(frame: dict) -> None:
+        def reported(frame: dict) -> bool:
             nonlocal forged
             expected = cells[len(outcomes)][0] if len(outcomes) < len(cells) else None
             if forged or expected is None or frame.get("index") != expected + 1:
                 forged = True  # written by a cell into the channel, not by the runtime
-                return
+                return False
             outcomes.append(self._cell_outcome(expected, "ok", frame))
+            return True
 
         request = {"op": "cells", "cells": [[index + 1, source] for index, source in cells], "budget": budget}
         limit = self.limits.cell_timeout
@@ -306,15 +307,15 @@ class ExecutorSession:
     def _forked(self, request: dict, done_op: str, timeout: float,
                 serve: Callable[[str, object], dict] | None = None,
                 allowed: set[str] | None = None,
-                progress: tuple[str, Callable[[dict], None]] | None = None,
+                progress: tuple[str, Callable[[dict], bool]] | None = None,
                 total: float | None = None) -> tuple[ProbeStatus, dict]:
         """Send a request served by a forked child; on timeout kill that child (the parent goes on).
 
         Frames until the head's ``ended`` or ``died``: ``started``, the child's reply, callbacks (answered
         here). A reply that is too big or too deep makes the request ``broken`` but keeps the session.
-        ``progress`` (op, handler): frames of that op before the reply are handed to the handler, and each
-        starts the time limit afresh (one limit per cell of a batch); ``total`` caps the whole request's wall
-        time all the same (progress frames can be forged by the code being run).
+        ``progress`` (op, handler): frames of that op before the reply are handed to the handler, and each one
+        it accepts starts the time limit afresh (one limit per cell of a batch); once it refuses one (forged by
+        the code being run) no frame restarts it again. ``total`` caps the whole request's wall time all the same.
         """
         if self._broken:
             raise ExecutorBroken("executor already broken")
@@ -358,8 +359,10 @@ class ExecutorSession:
                     answer = serve(name, frame.get("args"))
                 self._send({"op": "answer", **answer})
             elif progress is not None and op == progress[0] and reply is None and not killed:
-                progress[1](frame)
-                clock = self._deadline(timeout)
+                if progress[1](frame):
+                    clock = self._deadline(timeout)
+                else:
+                    progress = None  # a forged report: the running cell's clock runs on, and so does every later one
             elif op == done_op and reply is None:
                 reply = frame
             elif frame is _BAD or op not in ("died", "ended"):

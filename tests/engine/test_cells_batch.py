@@ -49,3 +49,25 @@ def test_a_cell_that_ends_the_process_is_reported_once_and_grading_goes_on(tmp_p
     report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", cells), user=student_user, limits=FAST)
     assert [c.status for c in report.cells][-2:] == ["died", "ok"]
     assert report.score == report.max_score, "the sigmoid defined after the dead cell was not graded"
+
+
+FORGE_AND_SPIN = '''
+import json, os, sys, time
+reply_fd = int(open("/proc/self/cmdline").read().split("\\0")[-2])  # the runtime's argv ends with the pipes
+started = last = time.monotonic()
+while time.monotonic() - started < 6:  # busy: CPU time, well past the cell's 1 s limit
+    if time.monotonic() - last > 0.3:  # a forged report of a later cell, hoping to restart the cell's clock
+        data = json.dumps({"op": "cell_done", "index": 999, "status": "ok"}).encode()
+        os.write(reply_fd, b"%010d" % len(data) + data)
+        last = time.monotonic()
+print("SEEN spun through", flush=True)
+'''
+
+
+def test_forged_cell_reports_do_not_restart_a_cells_time_limit(tmp_path, student_user):
+    # Found by an attacker role-play: any cell_done frame restarted the per-cell clock, forged ones included.
+    cells = solution_cells() + [FORGE_AND_SPIN]
+    report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", cells), user=student_user, limits=FAST)
+    assert report.cells[-1].status == "timeout", [(c.index, c.status, c.error) for c in report.cells[-3:]]
+    assert printed(report, "spun") == [], "the cell ran past its time limit"
+    assert report.score == report.max_score
