@@ -13,7 +13,7 @@ import re
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import assert_never
 from gdkit import __version__
 from gdkit.autograder.checks import Check, CheckFailed, Context, all_checks
 from gdkit.autograder.executor.sandbox import Limits, SandboxUnavailable, StudentUser
-from gdkit.autograder.executor.session import CellOutcome, ExecutorBroken, ExecutorSession
+from gdkit.autograder.executor.session import CellOutcome, CellStatus, ExecutorBroken, ExecutorSession
 from gdkit.autograder.submission import SubmissionError, load_submission
 
 MAX_SEED = 2**32
@@ -199,12 +199,15 @@ def grade_notebook(
                 log.extend(session.log)
                 if real_plots:
                     session.real_plots()
-                cells = _run_cells(session, submission.cells)
+                # The rerun does not run again the cells that ran out of time: the budget is not paid twice.
+                cells = _run_cells(session, submission.cells,
+                                   {c.index: c for c in cells if c.status == "timeout"} if real_plots else {})
                 marks.append(("cells", time.monotonic()))
                 if not real_plots and any(cell.plot_stand_in for cell in cells):
                     # Plots are not graded, so matplotlib is a stand-in; this notebook needed the real one.
                     rerun = (f"plots: code cell {next(c for c in cells if c.plot_stand_in).index + 1} raised with "
-                             "matplotlib's stand-in, so the notebook ran again with the real library")
+                             "matplotlib's stand-in, so the notebook ran again with the real library (without "
+                             "the cells that had run out of time)")
                     continue
                 for check in checks:
                     if _ABORTED.is_set():
@@ -233,31 +236,39 @@ def grade_notebook(
                        log, output, cells=cells)
 
 
-def _run_cells(session: ExecutorSession, sources: tuple[str, ...]) -> list[CellOutcome]:
-    """Every code cell in order, within the notebook's time budget; a dead process skips the rest.
+def _run_cells(session: ExecutorSession, sources: tuple[str, ...],
+               known: dict[int, CellOutcome] | None = None) -> list[CellOutcome]:
+    """Every code cell in order, within the notebook's time budget; a dead process skips the rest. The cells in
+    ``known`` are not run: they keep the outcome given (a rerun's cells that ran out of time the first time).
 
     All cells first run in one child of the student process (one fork in all, not one per cell). Only if a cell
     hangs or ends that child is the state of the cells before it lost with it: those run again, one child each
     as in :func:`_one_by_one`, the culprit keeps the outcome it had (it is not run twice: an infinite loop would
     cost its time limit twice), and the cells after it follow one by one.
     """
+    known = known or {}
+    order = [index for index in range(len(sources)) if index not in known]
     deadline = time.monotonic() + session.limits.cells_budget
-    batch, state = session.run_cells(list(enumerate(sources)), session.limits.cells_budget)
-    if state == "kept":
-        return batch + ([CellOutcome(len(batch), "over_budget")] if len(batch) < len(sources) else [])
-    if state == "dead":
-        return batch + ([CellOutcome(len(batch), "skipped")] if len(batch) < len(sources) else [])
+    batch, state = session.run_cells([(index, sources[index]) for index in order], session.limits.cells_budget)
+    if state in ("kept", "dead"):
+        stopped: CellStatus = "over_budget" if state == "kept" else "skipped"
+        ran = batch + ([CellOutcome(order[len(batch)], stopped)] if len(batch) < len(order) else [])
+        return _merged(ran, known)
     culprit = batch[-1] if batch and batch[-1].status in ("timeout", "died") else None
-    before = culprit.index if culprit else len(batch)
-    cells = _one_by_one(session, sources, range(before), deadline)
-    if len(cells) < before or (cells and cells[-1].status in ("skipped", "over_budget")):
-        return cells  # the replay itself was stopped
-    if culprit is None:
-        return cells
-    return cells + [culprit] + _one_by_one(session, sources, range(before + 1, len(sources)), deadline)
+    before = order.index(culprit.index) if culprit else len(batch)
+    ran = _one_by_one(session, sources, order[:before], deadline)
+    if culprit is None or len(ran) < before or (ran and ran[-1].status in ("skipped", "over_budget")):
+        return _merged(ran, known)  # the replay itself was stopped
+    return _merged(ran + [culprit] + _one_by_one(session, sources, order[before + 1:], deadline), known)
 
 
-def _one_by_one(session: ExecutorSession, sources: tuple[str, ...], indices: range,
+def _merged(ran: list[CellOutcome], known: dict[int, CellOutcome]) -> list[CellOutcome]:
+    """The outcomes of the cells run and of the ``known`` ones, in order, up to where the running stopped."""
+    stop = ran[-1].index if ran and ran[-1].status in ("skipped", "over_budget") else None
+    return sorted(ran + [o for index, o in known.items() if stop is None or index < stop], key=lambda o: o.index)
+
+
+def _one_by_one(session: ExecutorSession, sources: tuple[str, ...], indices: Sequence[int],
                 deadline: float) -> list[CellOutcome]:
     """The cells at ``indices``, each in a child of its own (a cell that hangs or dies loses only itself)."""
     cells: list[CellOutcome] = []

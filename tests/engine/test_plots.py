@@ -3,6 +3,7 @@ notebook that needed the real library is run again with it, so no student loses 
 
 from __future__ import annotations
 
+from gdkit.autograder.executor.sandbox import Limits
 from gdkit.autograder.grade import grade_notebook
 
 from solutions import solution_cells, write_notebook
@@ -74,3 +75,17 @@ def test_a_plotting_cell_that_is_wrong_anyway_is_reported_once_and_costs_nothing
     assert "raised `NameError" in report.summary, report.summary
     _, reruns = _timing_and_plots(report)
     assert len(reruns) == 1, "the real library was tried once, not more"
+
+
+def test_the_rerun_with_the_real_library_does_not_pay_for_a_hang_twice(tmp_path, student_user):
+    # Found by an attacker role-play: each run had the whole cells budget, so a hanging notebook that also
+    # needed the real library could spend the budget twice (with hanging probes, past Gradescope's 10 minutes).
+    hang = "print('SEEN hang ran', flush=True)\nwhile True:\n    pass"
+    cells = [*solution_cells(), NEEDS_REAL, SCALED_GRADIENTS.strip(), hang]
+    report = grade_notebook(write_notebook(tmp_path / "both.ipynb", cells), user=student_user,
+                            limits=Limits(cell_timeout=1.0))
+    _, reruns = _timing_and_plots(report)
+    assert len(reruns) == 1, report.log
+    assert "SEEN hang ran" not in report.output, "the rerun ran the cell that had run out of time again"
+    assert [c.status for c in report.cells][-3:] == ["ok", "ok", "timeout"], report.cells
+    assert report.score == report.max_score, [(o.check.title, o.message) for o in report.outcomes if not o.passed]
