@@ -234,6 +234,7 @@ class Gate:
         self._lock = threading.Lock()
         self.failure = ""
         self.preflights: list[Future] = []  # the known-good notebook's run, once started
+        self._asked = False
         if known_good is None:
             self._settled.set()
 
@@ -256,9 +257,11 @@ class Gate:
             self.settle("")
             return
         with self._lock:
-            if self.preflights or self._known_good is None or self._settled.is_set():
+            if self._asked or self._known_good is None or self._settled.is_set():
                 return
-            self.preflights.append(self._known_good())
+            self._asked = True
+        # Outside the lock: a run that ends at once calls settle() from this thread.
+        self.preflights.append(self._known_good())
 
     @property
     def open(self) -> bool:
