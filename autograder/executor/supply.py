@@ -115,12 +115,15 @@ class Supply:
     """Keeps up to ``ahead`` sessions started ahead of :meth:`take`, and never more than ``expected`` in all.
 
     ``expected`` is how many sessions the caller will take at most (it may lower it with :meth:`expect` once
-    it knows); taking more still works, the extra ones start on the spot. Thread-safe; use as a context
-    manager, or call :meth:`close`.
+    it knows); taking more still works, the extra ones start on the spot. ``user``: the student user every
+    session runs as (Gradescope's one); by default each takes one of the pool (root). Thread-safe; use as a
+    context manager, or call :meth:`close`.
     """
 
-    def __init__(self, how: Sandboxing, *, ahead: int, expected: int) -> None:
+    def __init__(self, how: Sandboxing, *, ahead: int, expected: int,
+                 user: sandbox.StudentUser | None = None) -> None:
         self.how = how
+        self._user = user
         self._ahead = max(0, ahead)
         self._expected = expected
         self._taken = 0
@@ -156,7 +159,7 @@ class Supply:
             future = self._ready.popleft() if self._ready else None
             self._taken += 1
             self._refill()
-        return future.result() if future is not None else start_lease(self.how)
+        return future.result() if future is not None else start_lease(self.how, self._user)
 
     def first_failure(self) -> BaseException | None:
         """Wait for the first session started ahead: what its start raised, or None (also when none was)."""
@@ -184,7 +187,7 @@ class Supply:
         # Under the lock: start sessions until ``ahead`` are on their way, never beyond what will be taken.
         while not self._closed and len(self._ready) < self._ahead and \
                 self._taken + len(self._ready) < self._expected:
-            self._ready.append(self._starter.submit(start_lease, self.how))
+            self._ready.append(self._starter.submit(start_lease, self.how, self._user))
 
 
 def _discard(future: Future[Lease]) -> None:

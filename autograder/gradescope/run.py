@@ -15,11 +15,10 @@ import os
 import sys
 import time
 import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from gdkit.autograder.executor import sandbox
-from gdkit.autograder.executor.supply import Lease, Sandboxing, start_lease
+from gdkit.autograder.executor.supply import Sandboxing, Supply
 from gdkit.autograder.gradescope.submission_files import find_files, wrong_submission_reason
 from gdkit.autograder.results.gradescope import (
     VISIBILITIES,
@@ -124,20 +123,12 @@ def grade(root: Path, started: float) -> dict:
     log(f"grading {notebooks[0].relative_to(submission)} (submission id {sid}) with {sys.executable}")
     # The student process starts while this process imports the grader (numpy, the checks): the student waits
     # for the longer of the two, not their sum. It serves this one submission, like any session.
+    # A rerun with the real matplotlib takes a second session, started then; one never taken is killed on close.
     how = Sandboxing(isolation, sandbox.Limits(), python=sys.executable)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdkit-start") as starter:
-        first: list[Future[Lease]] = [starter.submit(start_lease, how, user)]
-        try:
-            from gdkit.autograder.grade import grade_notebook
+    with Supply(how, ahead=1, expected=1, user=user) as supply:
+        from gdkit.autograder.grade import grade_notebook
 
-            def sessions() -> Lease:  # the one started ahead, then (a rerun with real plots) a new one
-                return first.pop().result() if first else start_lease(how, user)
-
-            report = grade_notebook(notebooks[0], submission_id=sid, sessions=sessions)
-        finally:
-            for unused in first:  # grading failed before it took the session: kill it
-                if unused.exception() is None:
-                    unused.result().close()
+        report = grade_notebook(notebooks[0], submission_id=sid, sessions=supply.take)
     for line in report.log:
         log(line)
     log(f"score {report.score:g}/{report.max_score:g} in {report.seconds:.1f} s, seed {report.seed}")
