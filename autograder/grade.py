@@ -12,7 +12,6 @@ import html
 import re
 import threading
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -20,7 +19,8 @@ from pathlib import Path
 from typing import assert_never
 
 from gdkit import __version__
-from gdkit.autograder.checks import Check, CheckFailed, Context, all_checks
+from gdkit.autograder.checks import Check, all_checks
+from gdkit.autograder.checks.runner import CheckOutcome, run_check, run_checks  # noqa: F401 - run_check re-exported
 from gdkit.autograder.executor.sandbox import Limits, SandboxUnavailable, StudentUser
 from gdkit.autograder.executor.session import CellOutcome, CellStatus, ExecutorBroken, ExecutorSession
 from gdkit.autograder.submission import SubmissionError, load_submission
@@ -30,17 +30,6 @@ KNOWN_GOOD = Path(__file__).with_name("known_good.ipynb")  # the seven functions
 
 # Statuses of a report (results.json extra_data.status, grades.csv status).
 GRADED, NOT_GRADED, INTERNAL_ERROR = "graded", "not graded", "internal error"
-
-
-@dataclass
-class CheckOutcome:
-    check: Check
-    passed: bool
-    message: str
-
-    @property
-    def score(self) -> float:
-        return self.check.points if self.passed else 0.0
 
 
 @dataclass
@@ -185,6 +174,7 @@ def grade_notebook(
 
     marks = [("start", time.monotonic())]  # where one grade's time goes, for grading.log and the benchmark
     rerun = ""  # why the notebook runs a second time, with the real matplotlib
+    probes = requests = 0
     try:
         for real_plots in (False, True):
             if _ABORTED.is_set():
@@ -209,17 +199,15 @@ def grade_notebook(
                              "matplotlib's stand-in, so the notebook ran again with the real library (without "
                              "the cells that had run out of time)")
                     continue
-                for check in checks:
-                    if _ABORTED.is_set():
-                        break
-                    proven = frozenset() if public_only else proven_functions(checks, outcomes)
-                    outcomes.append(run_check(check, session, seed, log, proven))
+                outcomes = run_checks(checks, session, seed, log, public_only=public_only, stop=_ABORTED.is_set)
                 output = session.output()
+                probes, requests = session.probes, session.requests
                 marks.append(("checks", time.monotonic()))
             marks.append(("clean-up", time.monotonic()))
             break
         log.append("timing: " + ", ".join(f"{name} {t - marks[i - 1][1]:.3f} s"
-                                          for i, (name, t) in enumerate(marks) if i))
+                                          for i, (name, t) in enumerate(marks) if i)
+                   + f" ({probes} probes; {requests} forked children served the cells and probes)")
     except (ExecutorBroken, SandboxUnavailable) as exc:  # the student process could not start: our problem
         log.append(f"executor failed to start: {exc}")
         reason = "the grader could not start Python for your notebook; this is not your fault, ask your instructor"
@@ -296,25 +284,3 @@ def preflight_problem(report: GradeReport) -> str | None:
     causes = [line.strip() for line in report.log if line.startswith(("executor failed", "internal error"))][:3]
     lines += causes or [f"{o.check.title}: {o.message.splitlines()[0] if o.message else ''}" for o in failed[:3]]
     return "\n".join(lines)
-
-
-def proven_functions(checks: list[Check], outcomes: list[CheckOutcome]) -> frozenset[str]:
-    """The functions whose every check (of ``checks``) has run and passed: their own code may serve as a helper."""
-    done = {o.check.title for o in outcomes if o.passed}
-    functions = {c.function for c in checks}
-    return frozenset(f for f in functions if all(c.title in done for c in checks if c.function == f))
-
-
-def run_check(check: Check, session: ExecutorSession, seed: int, log: list[str],
-              proven: frozenset[str] = frozenset()) -> CheckOutcome:
-    """One check against a session whose cells have run; a bug in the check is logged, never raised.
-    ``proven``: the helpers the check may leave as the student's own (see Context.call)."""
-    try:
-        check.run(Context(session, seed, check.title, proven))
-    except CheckFailed as failure:
-        return CheckOutcome(check, False, str(failure))
-    except Exception:  # a bug in a check costs only that check, and is logged for the instructor
-        log.append(f"internal error in check {check.title!r}:\n{traceback.format_exc()}")
-        return CheckOutcome(check, False, "Not graded: the grader hit an internal error on this check "
-                                          "(not your fault; your instructor has the details)")
-    return CheckOutcome(check, True, "Passed.")

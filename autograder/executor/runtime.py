@@ -84,6 +84,7 @@ _compile = compile
 _exec = exec
 _callable = callable
 _isinstance = isinstance
+_dict = dict
 _getpid = os.getpid
 _setpgid = os.setpgid
 _sleep = time.sleep
@@ -424,10 +425,40 @@ def _stub(name: str, answers: int, sent: dict):
     return helper
 
 
-def answer_probe(ns: dict, cmd: dict, answers: int) -> dict:
-    """Run the calls of one probe batch; each reply says what came back, or what went wrong."""
+def _quiet() -> None:
     sys.stdout = sys.stderr = open(_DEVNULL, "w")  # noqa: SIM115 - printing in loops costs time, shows nothing
     warnings.simplefilter("ignore")
+
+
+def answer_probe(ns: dict, cmd: dict, answers: int) -> dict:
+    """Run the calls of one probe batch; each reply says what came back, or what went wrong."""
+    _quiet()
+    return _probe_reply(ns, cmd, answers)
+
+
+def answer_probes(ns: dict, cmd: dict, answers: int) -> dict:
+    """Run several probe batches (several checks' calls) in turn in this one process: one fork, not one each.
+
+    Each batch finds the namespace as the cells left it: the names a batch bound (its substitutes' stubs, a
+    global the student's code rebinds) are put back after it. Each batch's reply goes out in a frame of its own
+    as soon as it is known; the grader starts the next batch's time limit from it.
+    """
+    _quiet()
+    me = _getpid()
+    groups = cmd.get("groups")
+    groups = groups if _isinstance(groups, list) else []
+    for n, group in enumerate(groups):
+        names = _dict(ns)
+        reply = _probe_reply(ns, group, answers)
+        if _getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
+            _exit(0)
+        ns.clear()
+        ns.update(names)
+        write_frame(REPLY_FD, {"op": "group_done", "group": n, "replies": reply["replies"]})
+    return {"op": "probes_done", "groups": len(groups)}
+
+
+def _probe_reply(ns: dict, cmd: dict, answers: int) -> dict:
     # The grader's helpers, for this probe only: stubs that call back to the grader, in place of the student's.
     sent: dict = {}  # read-only arrays the grader already has, shared by the stubs of this probe
     for name in cmd.get("substitutes", []):
@@ -679,6 +710,8 @@ def _serve_as_head(ns: dict) -> None:
             _in_child(functools.partial(_cells_reply, ns, cmd["cells"], cmd["budget"]), becomes_head=True)
         elif op == "probe":
             _in_child(functools.partial(answer_probe, ns, cmd), becomes_head=False)
+        elif op == "probes":  # several checks' probes in one child (see session.probe_groups)
+            _in_child(functools.partial(answer_probes, ns, cmd), becomes_head=False)
         elif op == "real_plots":  # sent before the first cell, when the stand-in failed a cell: no reply
             stand_in_for_plots(False)
         # anything else (a callback answer that arrived after its probe ended) is dropped

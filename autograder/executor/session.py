@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from gdkit.autograder.executor import allowlist, cgroups, sandbox
 from gdkit.autograder.executor.cpuclock import BACKSTOP, Deadline
@@ -57,6 +57,14 @@ class ProbeOutcome:
     replies: list[dict] = field(default_factory=list)
 
 
+class ProbeGroup(NamedTuple):
+    """One check's probe, as :meth:`ExecutorSession.probe` takes it."""
+
+    calls: list[dict]
+    substitutes: Sequence[str] = ()
+    serve: Callable[[str, object], dict] | None = None
+
+
 class ExecutorSession:
     """One student process for one submission. Use as a context manager: leaving it kills everything."""
 
@@ -76,6 +84,8 @@ class ExecutorSession:
         self._output_dropped = 0
         self._namespace: sandbox.Namespace | None = None
         self._cgroup: cgroups.Group | None = None
+        self.requests = 0  # forked requests sent (each served by a child of its own): cells, probe batches
+        self.probes = 0  # probes asked for (one per check's call), however many children served them
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -284,6 +294,7 @@ class ExecutorSession:
         ``serve(name, args)`` answers one callback (``{"value": ...}`` or ``{"error": ...}``), in this process;
         at most MAX_CALLBACKS are served per probe, all within the probe's time limit.
         """
+        self.probes += 1
         if self._broken:
             return ProbeOutcome("broken")
         try:
@@ -295,6 +306,71 @@ class ExecutorSession:
         if status == "ok" and (not isinstance(replies, list) or len(replies) != len(calls)):
             return ProbeOutcome("broken")
         return ProbeOutcome(status, replies or [])
+
+    def probe_groups(self, groups: Sequence[ProbeGroup]) -> list[ProbeOutcome]:
+        """Run several probes (each check's calls, substitutes and callback server), one after the other, in as
+        few forked children as possible: one when all goes well. Each gets the outcome :meth:`probe` would give it.
+
+        Each probe has its own time limit and callback count, and finds the names as the cells left them (see
+        the runtime's ``answer_probes``). What happens after a probe's child would have ended (a timeout, a
+        death, a message the runtime did not write) cannot be charged to the probes after it: the one it happened
+        in gets the timeout or death, or runs again alone; the rest run in a new child.
+        """
+        outcomes: list[ProbeOutcome] = []
+        while len(outcomes) < len(groups):
+            rest = groups[len(outcomes):]
+            if len(rest) == 1:
+                outcomes.append(self.probe(*rest[0]))
+                continue
+            reported, status = self._probe_batch(rest)
+            outcomes += reported
+            self.probes += len(reported)
+            if len(reported) < len(rest):
+                if status in ("timeout", "died"):
+                    self.probes += 1
+                    outcomes.append(ProbeOutcome(status))
+                else:
+                    outcomes.append(self.probe(*rest[len(reported)]))
+        return outcomes
+
+    def _probe_batch(self, groups: Sequence[ProbeGroup]) -> tuple[list[ProbeOutcome], ProbeStatus]:
+        """One child for ``groups``: the outcomes of those it reported in order before anything else happened,
+        and how the child's request ended."""
+        if self._broken:
+            return [], "broken"
+        reported: list[ProbeOutcome] = []
+        trusted = True
+        allowed = set(groups[0].substitutes)
+
+        def accept(frame: dict) -> bool:
+            nonlocal trusted
+            n = len(reported)
+            replies = frame.get("replies") if frame is not _BAD else None
+            if (not trusted or n >= len(groups) or frame.get("group") != n or not isinstance(replies, list)
+                    or len(replies) != len(groups[n].calls)):
+                trusted = False  # written by the student's code, not the runtime: no later report is believed
+                return False
+            reported.append(ProbeOutcome("ok", replies))
+            allowed.clear()
+            allowed.update(groups[n + 1].substitutes if n + 1 < len(groups) else ())
+            return True
+
+        def junk() -> None:
+            nonlocal trusted
+            trusted = False
+
+        def serve(name: str, args: object) -> dict:
+            return groups[len(reported)].serve(name, args)
+
+        request = {"op": "probes", "groups": [{"calls": g.calls, "substitutes": list(g.substitutes)} for g in groups]}
+        limit = self.limits.probe_timeout
+        try:
+            status, _ = self._forked(request, "probes_done", limit, serve, allowed, progress=("group_done", accept),
+                                     total=limit * BACKSTOP * len(groups), on_junk=junk)
+        except ExecutorBroken:
+            return reported, "broken"
+        # After a message the runtime did not write, a timeout or death may belong to a probe not yet reported.
+        return reported, status if trusted else "broken"
 
     def output(self) -> str:
         text = self._output.decode("utf-8", errors="replace")
@@ -308,18 +384,21 @@ class ExecutorSession:
                 serve: Callable[[str, object], dict] | None = None,
                 allowed: set[str] | None = None,
                 progress: tuple[str, Callable[[dict], bool]] | None = None,
-                total: float | None = None) -> tuple[ProbeStatus, dict]:
+                total: float | None = None,
+                on_junk: Callable[[], None] | None = None) -> tuple[ProbeStatus, dict]:
         """Send a request served by a forked child; on timeout kill that child (the parent goes on).
 
         Frames until the head's ``ended`` or ``died``: ``started``, the child's reply, callbacks (answered
         here). A reply that is too big or too deep makes the request ``broken`` but keeps the session.
         ``progress`` (op, handler): frames of that op before the reply are handed to the handler, and each one
-        it accepts starts the time limit afresh (one limit per cell of a batch); once it refuses one (forged by
-        the code being run) no frame restarts it again. ``total`` caps the whole request's wall time all the same.
+        it accepts starts the time limit and the callback count afresh (one limit per cell or probe of a batch);
+        once it refuses one (forged by the code being run) no frame restarts them again. ``total`` caps the whole
+        request's wall time all the same. ``on_junk`` hears of each frame the runtime did not write.
         """
         if self._broken:
             raise ExecutorBroken("executor already broken")
         self._send(request)
+        self.requests += 1
         clock = self._deadline(timeout)
         started = self._receive(clock.wall_deadline)
         if started is not None and started.get("op") == "died":  # the child died before it could say a word
@@ -361,12 +440,15 @@ class ExecutorSession:
             elif progress is not None and op == progress[0] and reply is None and not killed:
                 if progress[1](frame):
                     clock = self._deadline(timeout)
+                    callbacks = 0
                 else:
                     progress = None  # a forged report: the running cell's clock runs on, and so does every later one
             elif op == done_op and reply is None:
                 reply = frame
             elif frame is _BAD or op not in ("died", "ended"):
                 bad = True  # written by the student's code into the channel: this request fails, not the session
+                if on_junk is not None:
+                    on_junk()
             elif op == "died":
                 return ("timeout" if killed else "died"), frame
             elif op == "ended":

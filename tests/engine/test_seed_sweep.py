@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from gdkit.autograder.checks import all_checks
+from gdkit.autograder.checks.runner import run_check
 from gdkit.autograder.executor.session import ExecutorSession
-from gdkit.autograder.grade import run_check
 
 from solutions import WRONG, solution_cells
 

@@ -1,0 +1,149 @@
+"""Running a submission's checks against its student process: in rounds, each round's probes in one child.
+
+A check reaches student code through ``ctx.call``: a probe, served by a forked child of the student process.
+A fork costs a few milliseconds (the child copies each page of the student's memory it writes to), more than
+most checks' calls themselves, so the checks of a round run each in a thread of its own up to their call, and
+the round's calls go to the student process together (:meth:`ExecutorSession.probe_groups`: one child, each
+check's calls with its own substitutes, time limit and the names as the cells left them).
+
+A round is every check whose helpers' checks have all run: a helper whose every check passed stays the
+student's own in later probes (``Context.proven``), so a function's checks go a round after its helpers'.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from gdkit.autograder.checks.framework import Check, CheckFailed, Context, substitutes
+from gdkit.autograder.executor.session import ExecutorSession, ProbeGroup, ProbeOutcome
+
+
+@dataclass
+class CheckOutcome:
+    check: Check
+    passed: bool
+    message: str
+
+    @property
+    def score(self) -> float:
+        return self.check.points if self.passed else 0.0
+
+
+def proven_functions(checks: Sequence[Check], outcomes: Sequence[CheckOutcome]) -> frozenset[str]:
+    """The functions whose every check (of ``checks``) has run and passed: their own code may serve as a helper."""
+    done = {o.check.title for o in outcomes if o.passed}
+    functions = {c.function for c in checks}
+    return frozenset(f for f in functions if all(c.title in done for c in checks if c.function == f))
+
+
+def run_check(check: Check, session: ExecutorSession | _Port, seed: int, log: list[str],
+              proven: frozenset[str] = frozenset()) -> CheckOutcome:
+    """One check against a session whose cells have run; a bug in the check is logged, never raised.
+    ``proven``: the helpers the check may leave as the student's own (see Context.call)."""
+    try:
+        check.run(Context(session, seed, check.title, proven))  # type: ignore[arg-type]  # a _Port probes alike
+    except CheckFailed as failure:
+        return CheckOutcome(check, False, str(failure))
+    except Exception:  # a bug in a check costs only that check, and is logged for the instructor
+        log.append(f"internal error in check {check.title!r}:\n{traceback.format_exc()}")
+        return CheckOutcome(check, False, "Not graded: the grader hit an internal error on this check "
+                                          "(not your fault; your instructor has the details)")
+    return CheckOutcome(check, True, "Passed.")
+
+
+def rounds(checks: Sequence[Check], public_only: bool = False) -> list[list[int]]:
+    """Indices of ``checks`` (contract order, helpers first) in rounds: a function's checks come a round after
+    those of every helper it substitutes that has checks here. The public checks substitute always: one round."""
+    present = {c.function for c in checks}
+    level: dict[str, int] = {}
+    for c in checks:
+        if c.function not in level:
+            helpers = [] if public_only else [h for h in substitutes(c.function) if h in present]
+            level[c.function] = 1 + max((level[h] for h in helpers), default=-1)
+    by_level: dict[int, list[int]] = {}
+    for i, c in enumerate(checks):
+        by_level.setdefault(level[c.function], []).append(i)
+    return [by_level[k] for k in sorted(by_level)]
+
+
+def run_checks(checks: Sequence[Check], session: ExecutorSession, seed: int, log: list[str], *,
+               public_only: bool = False, stop: Callable[[], bool] = lambda: False) -> list[CheckOutcome]:
+    """Every check's outcome, in the order of ``checks``; ``stop()`` true before a round leaves it out (and
+    every later one): the batch was interrupted."""
+    outcomes: dict[int, CheckOutcome] = {}
+    for members in rounds(checks, public_only):
+        if stop():
+            break
+        proven = frozenset() if public_only else proven_functions(checks, list(outcomes.values()))
+        outcomes.update(_Round(session, len(members)).run(
+            {i: (lambda port, c=checks[i], p=proven: run_check(c, port, seed, log, p)) for i in members}))
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+class _Port:
+    """What one check's Context holds in place of the session: its probe waits for the round's."""
+
+    def __init__(self, round_: _Round, key: int) -> None:
+        self._round, self._key = round_, key
+
+    def probe(self, calls: list[dict], substitutes: Sequence[str] = (),
+              serve: Callable[[str, object], dict] | None = None) -> ProbeOutcome:
+        return self._round.wait_for_turn(self._key, ProbeGroup(calls, tuple(substitutes), serve))
+
+
+class _Round:
+    """Runs checks in threads; whenever every one still running waits in a probe, sends those probes together."""
+
+    def __init__(self, session: ExecutorSession, size: int) -> None:
+        self._session = session
+        self._turn = threading.Condition()
+        self._running = size  # threads neither waiting in a probe nor finished
+        self._waiting: dict[int, ProbeGroup] = {}
+        self._answers: dict[int, ProbeOutcome] = {}
+
+    def wait_for_turn(self, key: int, group: ProbeGroup) -> ProbeOutcome:
+        with self._turn:
+            self._waiting[key] = group
+            self._running -= 1
+            self._turn.notify_all()
+            while key not in self._answers:
+                self._turn.wait()
+            return self._answers.pop(key)
+
+    def _finished(self) -> None:
+        with self._turn:
+            self._running -= 1
+            self._turn.notify_all()
+
+    def run(self, work: dict[int, Callable[[_Port], CheckOutcome]]) -> dict[int, CheckOutcome]:
+        done: dict[int, CheckOutcome] = {}
+
+        def one(key: int) -> None:
+            try:
+                done[key] = work[key](_Port(self, key))
+            finally:
+                self._finished()
+
+        threads = [threading.Thread(target=one, args=(key,), daemon=True, name=f"check-{key}") for key in work]
+        for thread in threads:
+            thread.start()
+        while True:
+            with self._turn:
+                while self._running > 0:
+                    self._turn.wait()
+                if not self._waiting:
+                    break
+                batch = sorted(self._waiting.items())
+                self._waiting.clear()
+            # In check order, so that each check's calls are served as they were when checks ran one by one.
+            answers = self._session.probe_groups([group for _, group in batch])
+            with self._turn:
+                self._answers.update((key, answer) for (key, _), answer in zip(batch, answers, strict=True))
+                self._running += len(batch)
+                self._turn.notify_all()
+        for thread in threads:
+            thread.join()
+        return done
