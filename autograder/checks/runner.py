@@ -99,24 +99,26 @@ class _Round:
 
     def __init__(self, session: ExecutorSession, size: int) -> None:
         self._session = session
-        self._turn = threading.Condition()
+        self._lock = threading.Lock()
         self._running = size  # threads neither waiting in a probe nor finished
-        self._waiting: dict[int, ProbeGroup] = {}
+        self._parked = threading.Event()  # set when _running reaches 0
+        self._waiting: dict[int, tuple[ProbeGroup, threading.Event]] = {}
         self._answers: dict[int, ProbeOutcome] = {}
 
-    def wait_for_turn(self, key: int, group: ProbeGroup) -> ProbeOutcome:
-        with self._turn:
-            self._waiting[key] = group
+    def _park(self) -> None:
+        with self._lock:
             self._running -= 1
-            self._turn.notify_all()
-            while key not in self._answers:
-                self._turn.wait()
-            return self._answers.pop(key)
+            if self._running == 0:
+                self._parked.set()
 
-    def _finished(self) -> None:
-        with self._turn:
-            self._running -= 1
-            self._turn.notify_all()
+    def wait_for_turn(self, key: int, group: ProbeGroup) -> ProbeOutcome:
+        # An event per check: the answer wakes only the thread it is for.
+        answered = threading.Event()
+        with self._lock:
+            self._waiting[key] = (group, answered)
+        self._park()
+        answered.wait()
+        return self._answers.pop(key)
 
     def run(self, work: dict[int, Callable[[_Port], CheckOutcome]]) -> dict[int, CheckOutcome]:
         done: dict[int, CheckOutcome] = {}
@@ -125,25 +127,25 @@ class _Round:
             try:
                 done[key] = work[key](_Port(self, key))
             finally:
-                self._finished()
+                self._park()
 
         threads = [threading.Thread(target=one, args=(key,), daemon=True, name=f"check-{key}") for key in work]
         for thread in threads:
             thread.start()
         while True:
-            with self._turn:
-                while self._running > 0:
-                    self._turn.wait()
-                if not self._waiting:
-                    break
+            self._parked.wait()
+            with self._lock:
+                self._parked.clear()
                 batch = sorted(self._waiting.items())
                 self._waiting.clear()
-            # In check order, so that each check's calls are served as they were when checks ran one by one.
-            answers = self._session.probe_groups([group for _, group in batch])
-            with self._turn:
-                self._answers.update((key, answer) for (key, _), answer in zip(batch, answers, strict=True))
                 self._running += len(batch)
-                self._turn.notify_all()
+            if not batch:
+                break
+            # In check order, so that each check's calls are served as they were when checks ran one by one.
+            answers = self._session.probe_groups([group for _, (group, _) in batch])
+            for (key, (_, answered)), answer in zip(batch, answers, strict=True):
+                self._answers[key] = answer
+                answered.set()
         for thread in threads:
             thread.join()
         return done
