@@ -97,5 +97,7 @@ def mounts(python: str, run: Path, mask: Path, etc: Path) -> list[str]:
     # The home folder too is a capped tmpfs, so nothing the student writes reaches the machine's disks; the
     # runtime is mounted into it read-only.
     args += ["--perms", "1777", "--size", str(HOME_MB * 1024 * 1024), "--tmpfs", str(HOME),
-             "--ro-bind", str(run / "runtime.py"), str(HOME / "runtime.py"), "--chdir", str(HOME)]
-    return args
+             "--ro-bind", str(run / "runtime.py"), str(HOME / "runtime.py")]
+    if (run / "runtime.pyc").is_file():  # its compiled code, see sandbox.INIT
+        args += ["--ro-bind", str(run / "runtime.pyc"), str(HOME / "runtime.pyc")]
+    return args + ["--chdir", str(HOME)]

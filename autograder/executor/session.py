@@ -112,12 +112,16 @@ class ExecutorSession:
         in_sandbox = self.isolation == sandbox.SANDBOX
         if in_sandbox:
             run, mask, etc = allowlist.prepare(self.workdir)
-            mounts = allowlist.mounts(self.python, run, mask, etc)
             home = allowlist.HOME
         else:
-            run, mounts, home = self.workdir, [], self.workdir
+            run, home = self.workdir, self.workdir
         shutil.copyfile(RUNTIME, run / "runtime.py")
         os.chmod(run / "runtime.py", 0o644)
+        mounts: list[str] = []
+        if in_sandbox:
+            (run / "runtime.pyc").write_bytes(sandbox.compiled_runtime(RUNTIME, home / "runtime.py"))
+            os.chmod(run / "runtime.pyc", 0o644)
+            mounts = allowlist.mounts(self.python, run, mask, etc)
         if self.user is not None:
             os.chown(run, self.user.uid, self.user.gid)
             self.log.append(f"student code runs as user {self.user.name} (uid {self.user.uid})")

@@ -308,3 +308,31 @@ def test_grade_refuses_without_a_sandbox_and_the_opt_out_marks_every_line(public
 
     check = subprocess.run([gdkit, "check", str(notebook)], env=env, capture_output=True, text=True, timeout=300)
     assert check.returncode == 0 and "without a sandbox" in check.stderr, check
+
+
+def test_the_runtime_runs_from_its_compiled_code_and_from_source_when_the_interpreter_differs(monkeypatch,
+                                                                                               student_user):
+    # The sandbox's init runs runtime.pyc when its magic number is the interpreter's (no compiling per
+    # submission), else compiles runtime.py: a student interpreter of another version still starts.
+    import importlib.util
+    import marshal
+
+    from gdkit.autograder.executor.session import RUNTIME, ExecutorSession
+
+    future = "from __future__ import annotations\n"
+    marked = RUNTIME.read_text().replace(future, future + "print('SEEN started compiled', flush=True)\n", 1)
+
+    def compiled(magic: bytes):
+        code = compile(marked, "/home/student/runtime.py", "exec", dont_inherit=True)
+        return lambda runtime, inside: magic + bytes(12) + marshal.dumps(code)
+
+    for magic, expected in ((importlib.util.MAGIC_NUMBER, True), (b"\x00\x00\r\n", False)):
+        monkeypatch.setattr(sandbox, "compiled_runtime", compiled(magic))
+        with ExecutorSession(user=student_user, isolation=sandbox.SANDBOX) as session:
+            outcomes, _ = session.run_cells([(0, "print('SEEN cell ran')")], budget=10)
+            deadline = time.monotonic() + 5
+            while "SEEN cell ran" not in session.output() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            output = session.output()
+        assert outcomes[0].status == "ok", output
+        assert ("SEEN started compiled" in output) == expected, (magic, output)
