@@ -7,6 +7,7 @@ which sends plain arrays to the student process and gets plain data back.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import html
 import zlib
@@ -116,8 +117,9 @@ class Call:
 
 def _encode(arg):
     if isinstance(arg, np.ndarray):
-        arr = np.asarray(arg, dtype=np.float64)
-        return {"__array__": arr.ravel().tolist(), "shape": list(arr.shape)}
+        # The float64 bytes, in base64: exact as JSON's float lists are, and written many times faster.
+        arr = np.ascontiguousarray(arg, dtype="<f8")
+        return {"__f64__": base64.b64encode(arr.tobytes()).decode("ascii"), "shape": list(arr.shape)}
     return arg
 
 

@@ -32,6 +32,7 @@ taken at start: cells that rebind ``os.pipe``, ``json.dumps`` or module globals 
 
 from __future__ import annotations
 
+import binascii
 import builtins
 import ctypes
 import functools
@@ -58,6 +59,8 @@ MAX_ELEMENTS = 1_000_000
 __builtins__ = dict(builtins.__dict__)  # type: ignore[assignment]  # a private copy, see above
 _numpy_at_start = types.SimpleNamespace(**vars(numpy))  # what the grader's helpers call, whatever cells patch
 _np_array = numpy.array
+_np_frombuffer = numpy.frombuffer
+_a2b_base64 = binascii.a2b_base64
 _np_asarray = numpy.asarray
 _float64 = numpy.float64
 _extract_tb = traceback.extract_tb
@@ -340,8 +343,8 @@ def stand_in_for_plots(on: bool) -> None:
 
 
 def _decode(obj):
-    if isinstance(obj, dict) and "__array__" in obj:
-        arr = _np_array(obj["__array__"], dtype=_float64).reshape(obj["shape"]).copy()  # owns its data
+    if isinstance(obj, dict) and "__f64__" in obj:  # the grader's arrays: float64 bytes in base64
+        arr = _np_frombuffer(_a2b_base64(obj["__f64__"]), dtype="<f8").reshape(obj["shape"]).copy()  # owns its data
         arr.setflags(write=False)  # in-place mutation of an input raises, and is reported as such
         return arr
     return obj
