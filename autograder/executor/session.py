@@ -84,6 +84,7 @@ class ExecutorSession:
         self._output_dropped = 0
         self._namespace: sandbox.Namespace | None = None
         self._cgroup: cgroups.Group | None = None
+        self._info_r = -1  # bubblewrap's info pipe, read by await_ready
         self.requests = 0  # forked requests sent (each served by a child of its own): cells, probe batches
         self.probes = 0  # probes asked for (one per check's call), however many children served them
 
@@ -97,6 +98,12 @@ class ExecutorSession:
         self.close()
 
     def start(self) -> None:
+        self.launch()
+        self.await_ready()
+
+    def launch(self) -> None:
+        """The first half of :meth:`start`: the student process is started, not yet up (see :meth:`await_ready`).
+        The grader's own work in starting it is all here, the wait for its interpreter all in the other half."""
         sandbox.become_subreaper()
         if self.isolation is None:
             fallback = sandbox.USER_SWITCH if self.user is not None else sandbox.NONE
@@ -145,7 +152,13 @@ class ExecutorSession:
                 os.close(fd)
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
         self._drain.start()
+        self._info_r = info_r
+
+    def await_ready(self) -> None:
+        """The second half of :meth:`start`: wait until the student process is up; ExecutorBroken if it is not."""
+        in_sandbox = self.isolation == sandbox.SANDBOX
         if in_sandbox:
+            info_r, self._info_r = self._info_r, -1
             self._namespace = sandbox.Namespace.read_info(info_r, time.monotonic() + START_TIMEOUT)
         ready = self._receive(time.monotonic() + START_TIMEOUT)
         if ready is None or ready.get("op") != "ready" or (in_sandbox and self._namespace is None):
@@ -194,11 +207,12 @@ class ExecutorSession:
             self.proc.kill()
             self.proc.wait()
         self._drain.join(timeout=KILL_GRACE)
-        for fd in (self._cmd_w, self._reply_r):
+        for fd in (self._cmd_w, self._reply_r, self._info_r):
             try:
                 os.close(fd)
             except OSError:
                 pass
+        self._info_r = -1
         if self._cgroup is not None:
             self._remove_cgroup()
         shutil.rmtree(self.workdir, ignore_errors=True)

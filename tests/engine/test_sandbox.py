@@ -336,3 +336,15 @@ def test_the_runtime_runs_from_its_compiled_code_and_from_source_when_the_interp
             output = session.output()
         assert outcomes[0].status == "ok", output
         assert ("SEEN started compiled" in output) == expected, (magic, output)
+
+
+def test_student_code_sees_the_runtime_under_its_sandbox_path_not_the_graders(tmp_path, student_user):
+    # The runtime's compiled code comes from the grader's install (its bytecode cache); its frames must still
+    # name the file as the student process sees it, never where the grader is installed.
+    from gdkit.autograder.executor.session import RUNTIME
+
+    stack = "import traceback\nprint('SEEN stack', repr(''.join(traceback.format_stack())))"
+    report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", solution_cells() + [stack]), user=student_user)
+    shown = seen(report)["stack"]
+    assert "/home/student/runtime.py" in shown, shown
+    assert str(RUNTIME.parent) not in shown, shown

@@ -69,3 +69,28 @@ def test_expecting_fewer_kills_the_surplus_and_starts_no_more():
         with supply.take():
             pass
         assert supply.waiting() == [], "a session was started beyond what was expected"
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rpartition(b")")[2].split()
+        except (OSError, ValueError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(name))
+    return found
+
+
+def test_the_first_sessions_are_launched_before_the_supply_is_returned():
+    # The caller (gdkit grade) imports the grader next: the first student process must already be booting, not
+    # waiting for a background thread that competes with those imports for the interpreter's lock.
+    how = sandboxing(1)
+    before = set(children_of(os.getpid()))
+    with Supply(how, ahead=1, expected=1) as supply:
+        launched = set(children_of(os.getpid())) - before
+        assert launched, "no student process was started by the time Supply() returned"
+        with supply.take() as session:
+            assert session.proc.pid in launched
