@@ -36,6 +36,7 @@ import binascii
 import builtins
 import ctypes
 import functools
+import gc
 import json
 import os
 import select
@@ -88,6 +89,7 @@ _exec = exec
 _callable = callable
 _isinstance = isinstance
 _dict = dict
+_gc = gc
 _getpid = os.getpid
 _setpgid = os.setpgid
 _sleep = time.sleep
@@ -739,6 +741,11 @@ def serve() -> None:
     stand_in_for_plots(True)
     _become_subreaper()
     _oom_first()
+    # What the start imported lives as long as the process: frozen, no collection scans it again (nor, in a
+    # forked child, writes to its pages). The sandbox's init started us with collections off (numpy's hundreds
+    # of modules make garbage to scan, not cycles); they resume for what the student's code makes.
+    _gc.freeze()
+    _gc.enable()
     write_frame(REPLY_FD, {"op": "ready", "pid": _getpid()})
     if _fork() != 0:
         _reap_until_alone()

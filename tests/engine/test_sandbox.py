@@ -348,3 +348,11 @@ def test_student_code_sees_the_runtime_under_its_sandbox_path_not_the_graders(tm
     shown = seen(report)["stack"]
     assert "/home/student/runtime.py" in shown, shown
     assert str(RUNTIME.parent) not in shown, shown
+
+
+def test_student_code_runs_with_the_garbage_collector_on(tmp_path, student_user):
+    # The sandbox's init turns collections off for the start's imports; the student's cells and probes must
+    # find them on, or cyclic garbage would pile up to the memory limit.
+    probe = "import gc\nprint('SEEN gc', gc.isenabled(), gc.get_threshold()[0] > 0)"
+    report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", solution_cells() + [probe]), user=student_user)
+    assert seen(report)["gc"] == "True True", report.output[-300:]
