@@ -12,6 +12,7 @@ student's own in later probes (``Context.proven``), so a function's checks go a 
 
 from __future__ import annotations
 
+import functools
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -79,7 +80,7 @@ def run_checks(checks: Sequence[Check], session: ExecutorSession, seed: int, log
             break
         proven = frozenset() if public_only else proven_functions(checks, list(outcomes.values()))
         outcomes.update(_Round(session, len(members)).run(
-            {i: (lambda port, c=checks[i], p=proven: run_check(c, port, seed, log, p)) for i in members}))
+            {i: checks[i] for i in members}, functools.partial(run_check, seed=seed, log=log, proven=proven)))
     return [outcomes[i] for i in sorted(outcomes)]
 
 
@@ -120,12 +121,12 @@ class _Round:
         answered.wait()
         return self._answers.pop(key)
 
-    def run(self, work: dict[int, Callable[[_Port], CheckOutcome]]) -> dict[int, CheckOutcome]:
+    def run(self, work: dict[int, Check], judge: Callable[[Check, _Port], CheckOutcome]) -> dict[int, CheckOutcome]:
         done: dict[int, CheckOutcome] = {}
 
         def one(key: int) -> None:
             try:
-                done[key] = work[key](_Port(self, key))
+                done[key] = judge(work[key], _Port(self, key))
             finally:
                 self._park()
 

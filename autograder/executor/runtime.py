@@ -450,8 +450,7 @@ def answer_probes(ns: dict, cmd: dict, answers: int) -> dict:
     """
     _quiet()
     me = _getpid()
-    groups = cmd.get("groups")
-    groups = groups if _isinstance(groups, list) else []
+    groups: list = cmd["groups"] if _isinstance(cmd.get("groups"), list) else []
     for n, group in enumerate(groups):
         names = _dict(ns)
         reply = _probe_reply(ns, group, answers)

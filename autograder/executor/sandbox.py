@@ -214,6 +214,8 @@ def compiled_runtime(runtime: Path, inside: Path) -> bytes:
     install, a first run otherwise): compiling the runtime cost 7 ms at the start of every ``gdkit grade``.
     """
     code = importlib.machinery.SourceFileLoader("gdkit_runtime", str(runtime)).get_code("gdkit_runtime")
+    if code is None:  # only for a source-less loader; this one always has the source
+        raise ImportError(f"no code for {runtime}")
     return importlib.util.MAGIC_NUMBER + bytes(12) + marshal.dumps(_renamed(code, str(inside)))
 
 

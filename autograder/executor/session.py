@@ -378,7 +378,8 @@ class ExecutorSession:
             trusted = False
 
         def serve(name: str, args: object) -> dict:
-            return groups[len(reported)].serve(name, args)
+            server = groups[len(reported)].serve
+            return server(name, args) if server is not None else {"error": f"{str(name)[:40]} is not served here"}
 
         request = {"op": "probes", "groups": [{"calls": g.calls, "substitutes": list(g.substitutes)} for g in groups]}
         limit = self.limits.probe_timeout
