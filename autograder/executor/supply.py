@@ -143,8 +143,12 @@ class Supply:
         self._lock = threading.Lock()
         self._ready: deque[Future[Lease]] = deque()
         self._starter = ThreadPoolExecutor(max_workers=max(1, self._ahead), thread_name_prefix="gdkit-start")
-        with self._lock:
-            self._refill(launch_here=True)
+        try:
+            with self._lock:
+                self._refill(launch_here=True)
+        except BaseException:  # Ctrl-C during a launch: what was launched already is killed, not left behind
+            self.close()
+            raise
 
     def __enter__(self) -> Supply:
         return self
@@ -206,7 +210,7 @@ class Supply:
                 future: Future[Lease] = Future()
                 try:
                     lease = start_lease(self.how, self._user, wait=False)
-                except BaseException as exc:  # noqa: BLE001 - raised by take(), as a background start's would be
+                except Exception as exc:  # noqa: BLE001 - raised by take(), as a background start's would be
                     future.set_exception(exc)
                 else:
                     future = self._starter.submit(await_lease, lease)

@@ -94,3 +94,23 @@ def test_the_first_sessions_are_launched_before_the_supply_is_returned():
         assert launched, "no student process was started by the time Supply() returned"
         with supply.take() as session:
             assert session.proc.pid in launched
+
+
+def test_ctrl_c_while_the_first_sessions_launch_leaves_none_behind(monkeypatch):
+    # gdkit grade's Ctrl-C before grading started: the session already launched must not outlive the command.
+    from gdkit.autograder.executor import supply as supply_module
+
+    launched = []
+    real = supply_module.start_lease
+
+    def second_interrupted(how, user=None, *, wait=True):
+        if launched:
+            raise KeyboardInterrupt
+        launched.append(real(how, user, wait=wait))
+        return launched[-1]
+
+    monkeypatch.setattr(supply_module, "start_lease", second_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Supply(sandboxing(2), ahead=2, expected=2)
+    [lease] = launched
+    assert lease.session.proc is None, "the session launched before the interrupt was not closed"
