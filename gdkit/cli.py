@@ -25,11 +25,20 @@ GRADE_EXIT = {"ok": 0, "problems": 1, "usage": 2, "preflight": 3, "interrupted":
 
 def _grade(args: argparse.Namespace) -> int:
     import gc
-    import warnings
 
     # Collections off while the grader imports (numpy's and its own modules make garbage to scan, not cycles),
-    # then what was imported frozen: the collections during grading do not scan it again.
+    # then what was imported frozen (in _grade_imported): the collections during grading do not scan it again.
+    # On every way out they are on again.
     gc.disable()
+    try:
+        return _grade_imported(args)
+    finally:
+        gc.enable()
+
+
+def _grade_imported(args: argparse.Namespace) -> int:
+    import gc
+    import warnings
     from pathlib import Path
 
     from gdkit.autograder.class_folder import InputError, find_submissions

@@ -183,3 +183,18 @@ def test_arguments_that_name_no_submission_are_usage_errors(tmp_path):
         proc = gdkit("grade", *args, "--out", "out", cwd=tmp_path)
         assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
         assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
+
+
+def test_grade_turns_the_collector_back_on_whatever_way_it_returns(tmp_path):
+    # gdkit grade turns garbage collection off for its imports; a usage error must not leave it off in a
+    # process that goes on (main() called as a library).
+    import gc
+
+    from gdkit.cli import main
+
+    missing = tmp_path / "nowhere"
+    try:
+        assert main(["grade", "--out", str(tmp_path / "out"), "--", str(missing)]) == 2
+        assert gc.isenabled()
+    finally:
+        gc.enable()  # the rest of the suite runs with it on, whatever this test found
