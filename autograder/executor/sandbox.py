@@ -171,13 +171,18 @@ def _bwrap(info_fd: int, mounts: Sequence[str]) -> list[str]:
 # (the interpreter's site-packages, as a plain start adds them) and runs the runtime's compiled code when the
 # grader left it beside the source for this interpreter (runtime.pyc), else the source. One interpreter start
 # and no compiling per submission, about 15 ms of its 0.15 s start.
+# site.main() runs with the .pth files' "import" lines shadowed (the only exec in site): they are installers'
+# start-up hooks, such as an editable install's finder (pathlib and more, 12 ms of every start) or setuptools'
+# distutils shim, that no notebook needs; the .pth files' paths are still added.
 INIT = ("import os, sys, time\n"
         "pid = os.fork()\n"
         "if pid == 0:\n"
         "    try:\n"
         "        import gc, marshal, site, _frozen_importlib_external\n"
         "        gc.disable()\n"
+        "        site.exec = lambda line: None\n"
         "        site.main()\n"
+        "        del site.exec\n"
         "        sys.argv = sys.argv[1:]\n"
         "        path = sys.argv[0]\n"
         "        try:\n"

@@ -356,3 +356,24 @@ def test_student_code_runs_with_the_garbage_collector_on(tmp_path, student_user)
     probe = "import gc\nprint('SEEN gc', gc.isenabled(), gc.get_threshold()[0] > 0)"
     report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", solution_cells() + [probe]), user=student_user)
     assert seen(report)["gc"] == "True True", report.output[-300:]
+
+
+def test_student_code_gets_site_packages_but_not_the_installers_start_up_hooks(tmp_path, student_user):
+    # The .pth files' import lines (an editable install's finder, setuptools' distutils shim) cost every sandbox
+    # start about 12 ms and no notebook needs them: the init skips them and keeps the site-packages folders.
+    import site
+    import sysconfig
+
+    hooks = set()
+    for pth in Path(sysconfig.get_path("purelib")).glob("*.pth"):
+        for line in pth.read_text(errors="replace").splitlines():
+            if line.startswith(("import ", "import\t")):
+                hooks |= set(re.findall(r"(?:import\s+|__import__\(['\"])([\w.]+)", line))
+    hooks -= set(sys.stdlib_module_names)
+    if not hooks:
+        pytest.fail("needs a .pth import line in the venv (./dev's editable install and setuptools make two)")
+    check = ("import sys, numpy\n"
+             f"print('SEEN hooks', sorted(set(sys.modules).intersection({sorted(hooks)!r})))\n"
+             f"print('SEEN site', {site.getsitepackages()[0]!r} in sys.path, callable(exit), callable(help))")
+    report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", solution_cells() + [check]), user=student_user)
+    assert seen(report) == {"hooks": "[]", "site": "True True True"}, (sorted(hooks), report.output[-300:])
