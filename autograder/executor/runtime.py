@@ -9,7 +9,8 @@ frame of 10 ASCII digits (the length) followed by that many bytes of UTF-8 JSON.
 can do here is trusted by the grader: replies are plain data that the grader validates.
 
 Process structure: the first process (the *root*) never runs student code; it forks the *head*, the process
-holding the cells' namespace, and reaps what exits. For a cell (or a batch of cells: ``cells``) the head forks
+holding the cells' namespace, and reaps what exits (in the sandbox, its init is the root and reaps, and the first
+process is the head). For a cell (or a batch of cells: ``cells``) the head forks
 a child that runs it. If the child dies or is killed (a hang the grader stops), the head reports it and goes on
 with the state from before; if the child finishes, it becomes the new head and the old head exits (the root
 adopts and reaps it): the number of processes never grows with the number of cells. The grader sends all cells
@@ -730,7 +731,7 @@ def _reap_until_alone() -> None:
             _exit(0)
 
 
-def serve() -> None:
+def serve(init_reaps: bool = False) -> None:
     # The cells' own __main__: `import __main__` in a cell finds their namespace, not this runtime.
     main = _new_module("__main__")
     main.__builtins__ = builtins  # type: ignore[attr-defined]
@@ -746,7 +747,9 @@ def serve() -> None:
     _gc.freeze()
     _gc.enable()
     write_frame(REPLY_FD, {"op": "ready", "pid": _getpid()})
-    if _fork() != 0:
+    # In the sandbox, its init (pid 1) reaps exited heads and orphans: a root of our own would cost a fork of
+    # this process (a few ms: it copies the page tables numpy's import filled) for nothing.
+    if not init_reaps and _fork() != 0:
         _reap_until_alone()
     _become_subreaper()
     _serve_as_head(ns)
@@ -754,4 +757,4 @@ def serve() -> None:
 
 if __name__ == "__main__":
     CMD_FD, REPLY_FD = int(sys.argv[1]), int(sys.argv[2])
-    serve()
+    serve(init_reaps=sys.argv[3:] == ["init-reaps"])

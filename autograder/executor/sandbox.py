@@ -201,13 +201,16 @@ INIT = ("import os, sys, time\n"
         "        traceback.print_exc()\n"
         "        sys.stderr.flush()\n"
         "    os._exit(1)\n"
-        "for fd in sys.argv[2:]:\n"
+        "for fd in sys.argv[2:4]:\n"
         "    os.close(int(fd))\n"
         "while True:\n"
         "    try:\n"
         "        os.wait()\n"
         "    except ChildProcessError:\n"
         "        time.sleep(1)\n")
+
+
+INIT_REAPS = "init-reaps"  # tells the runtime that the sandbox's init reaps what it leaves
 
 
 @functools.cache
@@ -248,7 +251,7 @@ def command(mode: str, python: str, runtime: Path, fds: tuple[int, int], limits:
     if mode == SANDBOX:
         argv += (_setpriv(user) if user is not None else []) + _bwrap(info_fd, mounts)
         argv += [python, "-I", "-S", "-c", INIT]
-        return argv + [str(runtime), str(fds[0]), str(fds[1])]
+        return argv + [str(runtime), str(fds[0]), str(fds[1]), INIT_REAPS]
     elif mode == USER_SWITCH:
         if user is None:
             raise ValueError("the user-switch mode needs a student user (root)")

@@ -377,3 +377,16 @@ def test_student_code_gets_site_packages_but_not_the_installers_start_up_hooks(t
              f"print('SEEN site', {site.getsitepackages()[0]!r} in sys.path, callable(exit), callable(help))")
     report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", solution_cells() + [check]), user=student_user)
     assert seen(report) == {"hooks": "[]", "site": "True True True"}, (sorted(hooks), report.output[-300:])
+
+
+def test_in_the_sandbox_its_init_reaps_and_the_runtime_forks_no_root_of_its_own(tmp_path, student_user):
+    # The runtime's root only reaps, which the sandbox's init (pid 1) does already: forking one cost every start
+    # a fork of a process that has imported numpy. A cell runs in a child of the head, whose parent is the init.
+    tree = ("import os\n"
+            "head = os.getppid()\n"
+            "above = int(open(f'/proc/{head}/stat').read().rpartition(')')[2].split()[1])\n"
+            "print('SEEN tree', above, sorted(int(p) for p in os.listdir('/proc') if p.isdigit()) == "
+            "sorted([1, head, os.getpid()]))")
+    report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", solution_cells() + [tree]), user=student_user)
+    assert seen(report)["tree"] == "1 True", report.output[-300:]
+    assert report.score == 20, report.output[-300:]
