@@ -132,6 +132,7 @@ class Context:
         # One stream per (submission seed, check): adding a check never changes another check's inputs.
         self.rng = np.random.default_rng([seed, zlib.crc32(check_title.encode())])
         self.proven = proven
+        self.asked: set[str] = set()  # every helper a probe could substitute (proven or not): see runner
 
     def call(self, calls: Sequence[Call], substitute: Sequence[str] = (), *, always: bool = False) -> list[Observation]:
         """Run the calls in one forked child of the student process (one wall-clock limit for them all), with
@@ -142,6 +143,8 @@ class Context:
         it gives the reference's values to rounding, without a round trip to the grader for each of a descent's
         hundreds of calls. A wrong helper is still substituted, so it is still charged once. ``always``: substitute
         even proven helpers (the public checks, which must do what the notebook's check does)."""
+        if not always:
+            self.asked.update(substitute)
         substitute = [name for name in substitute if always or name not in self.proven]
         payload = [{"fn": c.fn, "args": [_encode(a) for a in c.args]} for c in calls]
         outcome = self.session.probe(payload, substitute, helpers.Helpers())

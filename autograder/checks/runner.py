@@ -1,18 +1,20 @@
-"""Running a submission's checks against its student process: in rounds, each round's probes in one child.
+"""Running a submission's checks against its student process: all at once, each pass's probes in one child.
 
 A check reaches student code through ``ctx.call``: a probe, served by a forked child of the student process.
 A fork costs a few milliseconds (the child copies each page of the student's memory it writes to), more than
-most checks' calls themselves, so the checks of a round run each in a thread of its own up to their call, and
-the round's calls go to the student process together (:meth:`ExecutorSession.probe_groups`: one child, each
+most checks' calls themselves, so the checks of a pass run each in a thread of its own up to their call, and
+the pass's calls go to the student process together (:meth:`ExecutorSession.probe_groups`: one child, each
 check's calls with its own substitutes, time limit and the names as the cells left them).
 
-A round is every check whose helpers' checks have all run: a helper whose every check passed stays the
-student's own in later probes (``Context.proven``), so a function's checks go a round after its helpers'.
+A helper whose every check passed stays the student's own in other checks' probes (``Context.proven``). The
+first pass runs every check as if every helper had passed; a check that relied on a helper that then failed
+(or had one substituted that then passed) runs again in the next pass with what is now known, until nothing
+changes. The outcomes are those of running the checks helpers first, a round per level of helpers (:func:`rounds`),
+and a notebook whose helpers pass has all its probes served by one child.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -41,11 +43,15 @@ def proven_functions(checks: Sequence[Check], outcomes: Sequence[CheckOutcome]) 
 
 
 def run_check(check: Check, session: ExecutorSession | _Port, seed: int, log: list[str],
-              proven: frozenset[str] = frozenset()) -> CheckOutcome:
+              proven: frozenset[str] = frozenset(), asked: set[str] | None = None) -> CheckOutcome:
     """One check against a session whose cells have run; a bug in the check is logged, never raised.
-    ``proven``: the helpers the check may leave as the student's own (see Context.call)."""
+    ``proven``: the helpers the check may leave as the student's own (see Context.call); ``asked`` gets the
+    helpers the check's probes could substitute."""
+    context = Context(session, seed, check.title, proven)  # type: ignore[arg-type]  # a _Port probes alike
+    if asked is not None:
+        context.asked = asked
     try:
-        check.run(Context(session, seed, check.title, proven))  # type: ignore[arg-type]  # a _Port probes alike
+        check.run(context)
     except CheckFailed as failure:
         return CheckOutcome(check, False, str(failure))
     except Exception:  # a bug in a check costs only that check, and is logged for the instructor
@@ -72,15 +78,37 @@ def rounds(checks: Sequence[Check], public_only: bool = False) -> list[list[int]
 
 def run_checks(checks: Sequence[Check], session: ExecutorSession, seed: int, log: list[str], *,
                public_only: bool = False, stop: Callable[[], bool] = lambda: False) -> list[CheckOutcome]:
-    """Every check's outcome, in the order of ``checks``; ``stop()`` true before a round leaves it out (and
-    every later one): the batch was interrupted."""
+    """Every check's outcome, in the order of ``checks`` (see the module docstring); ``stop()`` true before a
+    pass leaves out that pass's checks: the batch was interrupted. The public checks substitute always: one pass."""
     outcomes: dict[int, CheckOutcome] = {}
-    for members in rounds(checks, public_only):
+    ran_with: dict[int, tuple[frozenset[str], set[str], list[str]]] = {}  # the proven given, helpers asked, log
+    proven = frozenset() if public_only else frozenset(c.function for c in checks)  # first pass: all assumed
+    pending = list(range(len(checks)))
+    for _ in rounds(checks, public_only):  # level k settles in pass k + 1 at the latest
         if stop():
             break
-        proven = frozenset() if public_only else proven_functions(checks, list(outcomes.values()))
-        outcomes.update(_Round(session, len(members)).run(
-            {i: checks[i] for i in members}, functools.partial(run_check, seed=seed, log=log, proven=proven)))
+
+        def judge(key: int, port: _Port, given: frozenset[str] = proven) -> CheckOutcome:
+            asked: set[str] = set()
+            lines: list[str] = []
+            ran_with[key] = (given, asked, lines)
+            return run_check(checks[key], port, seed, lines, given, asked)
+
+        outcomes.update(_Round(session, len(pending)).run(pending, judge))
+        if public_only:
+            pending = []
+            break
+        proven = proven_functions(checks, list(outcomes.values()))
+        pending = [i for i, (given, asked, _) in ran_with.items() if asked & given != asked & proven]
+        if not pending:
+            break
+    else:
+        if pending:  # the helpers form no cycle (rounds() needs that too): this is a grader bug
+            raise RuntimeError(f"checks still depend on their helpers after every pass: {pending}")
+    for key in pending:  # interrupted: an outcome that relied on a guess is nobody's
+        outcomes.pop(key, None)
+    for key in sorted(outcomes):
+        log.extend(ran_with[key][2])
     return [outcomes[i] for i in sorted(outcomes)]
 
 
@@ -121,12 +149,13 @@ class _Round:
         answered.wait()
         return self._answers.pop(key)
 
-    def run(self, work: dict[int, Check], judge: Callable[[Check, _Port], CheckOutcome]) -> dict[int, CheckOutcome]:
+    def run(self, work: Sequence[int], judge: Callable[[int, _Port], CheckOutcome]) -> dict[int, CheckOutcome]:
+        """``judge(key, port)`` for each key of ``work``, each in a thread; their outcomes by key."""
         done: dict[int, CheckOutcome] = {}
 
         def one(key: int) -> None:
             try:
-                done[key] = judge(work[key], _Port(self, key))
+                done[key] = judge(key, _Port(self, key))
             finally:
                 self._park()
 

@@ -8,14 +8,16 @@ import contextlib
 import re
 from collections.abc import Iterator
 
+import pytest
+
 from gdkit.autograder.checks import all_checks
-from gdkit.autograder.checks.runner import rounds
+from gdkit.autograder.checks.runner import CheckOutcome, proven_functions, rounds, run_check, run_checks
 from gdkit.autograder.checks.substitutes import Helpers
 from gdkit.autograder.executor.sandbox import Limits
 from gdkit.autograder.executor.session import ExecutorSession, ProbeGroup
 from gdkit.autograder.grade import grade_notebook
 
-from solutions import solution_cells, write_notebook
+from solutions import WRONG, solution_cells, write_notebook
 
 FAST = Limits(cell_timeout=5.0, probe_timeout=1.0)
 
@@ -106,10 +108,41 @@ def test_a_forged_report_is_not_believed(student_user):
         assert values(outcomes[2]) == [1.0]
 
 
-def test_a_grade_forks_a_child_per_round_of_checks_not_per_check(tmp_path, student_user):
+def test_a_grade_whose_helpers_pass_forks_one_child_for_all_its_checks(tmp_path, student_user):
     report = grade_notebook(write_notebook(tmp_path / "nb.ipynb", solution_cells()), user=student_user)
     assert report.score == report.max_score
     timing = next(line for line in report.log if line.startswith("timing:"))
     probes, children = map(int, re.search(r"(\d+) probes; (\d+) forked children", timing).groups())
     assert probes == len(all_checks())
-    assert children == 1 + len(rounds(all_checks())), f"expected the cells and one child per round: {timing}"
+    assert children == 2, f"expected one child for the cells and one for every check's probes: {timing}"
+
+
+def _helpers_first(checks, session, seed: int) -> list[CheckOutcome]:
+    """What the passes must come to: a round per level of helpers, each check alone, given the helpers proven."""
+    outcomes: dict[int, CheckOutcome] = {}
+    for members in rounds(checks):
+        proven = proven_functions(checks, list(outcomes.values()))
+        for i in members:
+            outcomes[i] = run_check(checks[i], session, seed, [], proven)
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+@pytest.mark.parametrize("wrong", [(), ("sigmoid",), ("compute_logistic_gradients",), ("sigmoid", "logistic_loss"),
+                                   ("compute_gradients", "lin_reg_l2"), ("sigmoid", "compute_logistic_gradients")])
+def test_checks_run_at_once_end_as_if_every_helper_had_been_checked_first(student_user, wrong):
+    # The first pass assumes every helper passes (so it stays the student's own); what relied on a wrong guess
+    # runs again. The outcomes, messages included, must be those of checking helpers first.
+    checks = all_checks()
+    cells = solution_cells(**{name: WRONG[name] for name in wrong})
+    with ExecutorSession(user=student_user) as session:
+        ran, state = session.run_cells(list(enumerate(cells)), budget=30)
+        assert state == "kept" and all(o.status == "ok" for o in ran), ran
+        before = session.requests
+        log: list[str] = []
+        at_once = run_checks(checks, session, 7, log)
+        children = session.requests - before
+        first = _helpers_first(checks, session, 7)
+    assert [(o.check.title, o.passed, o.message) for o in at_once] == [
+        (o.check.title, o.passed, o.message) for o in first]
+    assert not log, log
+    assert (children == 1) if not wrong else (2 <= children <= len(rounds(checks))), children
