@@ -229,15 +229,23 @@ def _run_cells(session: ExecutorSession, sources: tuple[str, ...],
     """Every code cell in order, within the notebook's time budget; a dead process skips the rest. The cells in
     ``known`` are not run: they keep the outcome given (a rerun's cells that ran out of time the first time).
 
-    All cells first run in one child of the student process (one fork in all, not one per cell). Only if a cell
-    hangs or ends that child is the state of the cells before it lost with it: those run again, one child each
-    as in :func:`_one_by_one`, the culprit keeps the outcome it had (it is not run twice: an infinite loop would
-    cost its time limit twice), and the cells after it follow one by one.
+    All cells first run in the student process's head itself (no fork: it holds nothing else yet). Only if a
+    cell hangs or dies is the state of the cells before it lost, with the process: a new one (a new sandbox)
+    runs those again, one child each as in :func:`_one_by_one`, the culprit keeps the outcome it had (it is not
+    run twice: an infinite loop would cost its time limit twice), and the cells after it follow one by one.
     """
     known = known or {}
     order = [index for index in range(len(sources)) if index not in known]
     deadline = time.monotonic() + session.limits.cells_budget
-    batch, state = session.run_cells([(index, sources[index]) for index in order], session.limits.cells_budget)
+    batch, state = session.run_cells([(index, sources[index]) for index in order], session.limits.cells_budget,
+                                     in_head=True)
+    if state == "gone":  # the hang or death took the process and the state with it
+        try:
+            if _ABORTED.is_set():
+                raise ExecutorBroken("the batch was interrupted")
+            session.restart()
+        except ExecutorBroken:
+            state = "dead"  # the culprit's outcome stands, and the cells after it are skipped
     if state in ("kept", "dead"):
         stopped: CellStatus = "over_budget" if state == "kept" else "skipped"
         ran = batch + ([CellOutcome(order[len(batch)], stopped)] if len(batch) < len(order) else [])

@@ -9,14 +9,15 @@ frame of 10 ASCII digits (the length) followed by that many bytes of UTF-8 JSON.
 can do here is trusted by the grader: replies are plain data that the grader validates.
 
 Process structure: the first process (the *root*) never runs student code; it forks the *head*, the process
-holding the cells' namespace, and reaps what exits (in the sandbox, its init is the root and reaps, and the first
-process is the head). For a cell (or a batch of cells: ``cells``) the head forks
-a child that runs it. If the child dies or is killed (a hang the grader stops), the head reports it and goes on
-with the state from before; if the child finishes, it becomes the new head and the old head exits (the root
-adopts and reaps it): the number of processes never grows with the number of cells. The grader sends all cells
-as one batch first, one fork in all, and falls back to a child per cell only when a cell hangs or dies (see
-``grade._run_cells``). Each probe batch runs in a forked child of the head, so a call that hangs or crashes
-costs only its batch.
+holding the cells' namespace, and reaps what exits (in the sandbox, its init is the root and reaps, and the
+first process is the head). The grader sends all cells as one batch first, which the head runs itself (no fork:
+it holds nothing else yet); if a cell of it hangs or dies, the head goes with it, and the grader starts a new
+student process whose head runs the cells again one by one (see ``grade._run_cells``). For a cell of those (or
+any later batch: ``cells``) the head forks a child that runs it. If the child dies or is killed (a hang the
+grader stops), the head reports it and goes on with the state from before; if the child finishes, it becomes
+the new head and the old head exits (the root adopts and reaps it): the number of processes never grows with
+the number of cells. Each probe batch runs in a forked child of the head, so a call that hangs or crashes costs
+only its batch.
 
 Correct code never enters this process: a helper the grader substitutes during a probe is a stub that sends
 its arguments to the grader (a ``callback`` frame) and returns the grader's answer, which the head relays
@@ -673,6 +674,21 @@ def _in_child(work, becomes_head: bool) -> bool:
     return False
 
 
+def _here(work) -> None:
+    """Run ``work`` (a batch of cells) in the head itself, as :func:`_in_child` runs it in a child, without the
+    fork: a fork and the pages its child then copies cost as much CPU as a notebook's cells. If a cell hangs or
+    dies, the head goes with it, and the grader starts a new student process to run again the cells before it
+    (``grade._run_cells``); so the grader asks for this only when the head holds nothing else yet."""
+    me = _getpid()
+    _set_signal(_SIGCHLD, _SIG_DFL)
+    write_frame(REPLY_FD, {"op": "started", "pid": me})
+    reply = work(-1)
+    if _getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
+        _exit(0)
+    _end_leftovers(me)
+    write_frame(REPLY_FD, reply, {"op": "ended"})
+
+
 def _cell_reply(ns: dict, index: int, source: str, answers: int) -> dict:
     uses = _plot_uses[0]
     reply = {"op": "cell_done", **run_cell(ns, index, source)}
@@ -711,6 +727,8 @@ def _serve_as_head(ns: dict) -> None:
         op = cmd.get("op")
         if op == "cell":
             _in_child(functools.partial(_cell_reply, ns, cmd["index"], cmd["source"]), becomes_head=True)
+        elif op == "cells" and cmd.get("here") is True:  # the first cells, in this process: see _here
+            _here(functools.partial(_cells_reply, ns, cmd["cells"], cmd["budget"]))
         elif op == "cells":  # every cell in one child (one fork, not one per cell); see session.run_cells
             _in_child(functools.partial(_cells_reply, ns, cmd["cells"], cmd["budget"]), becomes_head=True)
         elif op == "probe":
@@ -751,6 +769,7 @@ def serve(init_reaps: bool = False) -> None:
     # this process (a few ms: it copies the page tables numpy's import filled) for nothing.
     if not init_reaps and _fork() != 0:
         _reap_until_alone()
+    _setpgid(0, 0)  # the head leads a group of its own: what cells run in it leave there (see _end_leftovers)
     _become_subreaper()
     _serve_as_head(ns)
 

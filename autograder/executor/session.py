@@ -80,6 +80,8 @@ class ExecutorSession:
         self._buffer = bytearray()
         self._skip = 0  # bytes still to drop of a frame too big to keep
         self._broken = False
+        self._killed = False  # by kill(), from outside: no restart
+        self._real_plots = False
         self._output = bytearray()
         self._output_dropped = 0
         self._namespace: sandbox.Namespace | None = None
@@ -200,7 +202,7 @@ class ExecutorSession:
             self._send({"op": "exit"})
         except ExecutorBroken:
             pass
-        self.kill()
+        self._kill()
         try:
             self.proc.wait(timeout=KILL_GRACE)
         except subprocess.TimeoutExpired:
@@ -218,9 +220,25 @@ class ExecutorSession:
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.proc = None  # type: ignore[assignment]  # closed: every request after this is an error
 
+    def restart(self) -> None:
+        """A new student process, in a new sandbox, in place of one a request in the head ended (see
+        :meth:`run_cells`); ExecutorBroken if :meth:`kill` ended the session (Ctrl-C) or the start fails."""
+        if self._killed:
+            raise ExecutorBroken("the session was ended")
+        self.close()
+        self._buffer, self._skip, self._broken, self._namespace = bytearray(), 0, False, None
+        self.log.append("a cell ended the student process: a new one runs the cells again")
+        self.start()
+        if self._real_plots:
+            self.real_plots()
+
     def kill(self, wait: float = 10.0) -> None:
         """End every process of the submission now, from outside (also from another thread: Ctrl-C on a batch);
         :meth:`close` still tidies up."""
+        self._killed = True
+        self._kill(wait)
+
+    def _kill(self, wait: float = 10.0) -> None:
         proc = getattr(self, "proc", None)
         if proc is None:
             return
@@ -254,9 +272,11 @@ class ExecutorSession:
                                      "cell_done", self.limits.cell_timeout)
         return self._cell_outcome(index, status, reply)
 
-    def run_cells(self, cells: Sequence[tuple[int, str]], budget: float) -> tuple[list[CellOutcome], str]:
+    def run_cells(self, cells: Sequence[tuple[int, str]], budget: float, *,
+                  in_head: bool = False) -> tuple[list[CellOutcome], str]:
         """Run ``cells`` ((index, source) pairs, in order) in one forked child, each within the cell time limit;
-        the child stops before a cell that would start ``budget`` seconds after the first.
+        the child stops before a cell that would start ``budget`` seconds after the first. ``in_head``: in the
+        head itself, without a fork (for the first cells: the head holds nothing yet that a hang could lose).
 
         Returns (the outcomes, what became of the state):
 
@@ -265,6 +285,8 @@ class ExecutorSession:
         - ``lost``: the child timed out or died, and the state of the reported cells went with it; the session
           holds the state from before ``cells``. The cell it happened in, if any, is last, with that status.
         - ``dead``: no more requests can be served (the channel broke); the outcomes are the cells that ran.
+        - ``gone`` (``in_head`` only): as ``lost``, but the student process went with the cell: no more requests
+          can be served until :meth:`restart`.
         """
         outcomes: list[CellOutcome] = []
         forged = False
@@ -278,16 +300,17 @@ class ExecutorSession:
             outcomes.append(self._cell_outcome(expected, "ok", frame))
             return True
 
-        request = {"op": "cells", "cells": [[index + 1, source] for index, source in cells], "budget": budget}
+        request = {"op": "cells", "cells": [[index + 1, source] for index, source in cells], "budget": budget,
+                   "here": in_head}
         limit = self.limits.cell_timeout
         try:
             status, _ = self._forked(request, "cells_done", limit, progress=("cell_done", reported),
-                                     total=budget + limit * BACKSTOP)
+                                     total=budget + limit * BACKSTOP, in_head=in_head)
         except ExecutorBroken:
             return outcomes, "dead"
         if status in ("timeout", "died"):
             culprit = [CellOutcome(cells[len(outcomes)][0], status)] if len(outcomes) < len(cells) else []
-            return outcomes + culprit, "lost"
+            return outcomes + culprit, "gone" if in_head else "lost"
         if status != "ok" or forged:  # the child finished and holds the state, but some reports are not ours
             unread = [self._cell_outcome(index, "broken", {}) for index, _ in cells[len(outcomes):]]
             return outcomes + unread, "kept"
@@ -302,7 +325,8 @@ class ExecutorSession:
                            reply.get("plot_stand_in") is True)
 
     def real_plots(self) -> None:
-        """Give the cells the real matplotlib instead of the stand-in (before the first cell)."""
+        """Give the cells the real matplotlib instead of the stand-in (before the first cell; a restart keeps it)."""
+        self._real_plots = True
         self._send({"op": "real_plots"})
 
     def probe(self, calls: list[dict], substitutes: Sequence[str] = (),
@@ -404,7 +428,8 @@ class ExecutorSession:
                 allowed: set[str] | None = None,
                 progress: tuple[str, Callable[[dict], bool]] | None = None,
                 total: float | None = None,
-                on_junk: Callable[[], None] | None = None) -> tuple[ProbeStatus, dict]:
+                on_junk: Callable[[], None] | None = None,
+                in_head: bool = False) -> tuple[ProbeStatus, dict]:
         """Send a request served by a forked child; on timeout kill that child (the parent goes on).
 
         Frames until the head's ``ended`` or ``died``: ``started``, the child's reply, callbacks (answered
@@ -413,11 +438,13 @@ class ExecutorSession:
         it accepts starts the time limit and the callback count afresh (one limit per cell or probe of a batch);
         once it refuses one (forged by the code being run) no frame restarts them again. ``total`` caps the whole
         request's wall time all the same. ``on_junk`` hears of each frame the runtime did not write.
+        ``in_head``: the head serves the request itself, so a timeout or death ends the student process: the
+        status says which, and the session is broken (no exception).
         """
         if self._broken:
             raise ExecutorBroken("executor already broken")
         self._send(request)
-        self.requests += 1
+        self.requests += not in_head
         clock = self._deadline(timeout)
         started = self._receive(clock.wall_deadline)
         if started is not None and started.get("op") == "died":  # the child died before it could say a word
@@ -436,6 +463,9 @@ class ExecutorSession:
             if frame is not None and not killed and time.monotonic() >= cap:
                 frame = None  # over the whole request's cap: stopped as for a timeout, whatever keeps arriving
             if frame is None:
+                if in_head and (killed or self._broken):  # the end of the stream, or of the grace after a kill
+                    self._broken = True
+                    return ("timeout" if killed else "died"), {}
                 if killed or self._broken:
                     self._broken = True
                     raise ExecutorBroken("the student process did not recover from a timeout")

@@ -1,5 +1,6 @@
-"""The cells run in one child of the student process (grade._run_cells, session.run_cells), and only a cell
-that hangs or dies sends the notebook back to one child per cell, with the same outcome as before."""
+"""The cells run in the student process's head itself (grade._run_cells, session.run_cells), and only a cell
+that hangs or dies sends the notebook to a new student process and one child per cell, with the same outcome
+as before."""
 
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ def test_a_hanging_cell_runs_once_and_the_cells_around_it_keep_their_state(tmp_p
     statuses = [c.status for c in report.cells]
     assert statuses == ["ok"] * (len(cells) - 2) + ["timeout", "ok"], statuses
     assert printed(report, "hang") == ["start"], "the hanging cell ran again (its time limit paid twice)"
-    # The cells before it ran again, one child each, to rebuild the state its child took down with it.
+    # The cells before it ran again, one child each, to rebuild the state the hang took down with the process.
     assert printed(report, "before") == ["1", "1"], report.output[-500:]
+    assert sum("a new one runs the cells again" in line for line in report.log) == 1, report.log
     assert printed(report, "after") == ["2"], "the cell after the hang did not see the state before it"
     assert report.score == report.max_score
 
