@@ -190,8 +190,10 @@ def grade_notebook(
                 if real_plots:
                     session.real_plots()
                 # The rerun does not run again the cells that ran out of time: the budget is not paid twice.
+                logged = len(session.log)
                 cells = _run_cells(session, submission.cells,
                                    {c.index: c for c in cells if c.status == "timeout"} if real_plots else {})
+                log.extend(session.log[logged:])  # a new student process after a cell that ended one
                 marks.append(("cells", time.monotonic()))
                 if not real_plots and any(cell.plot_stand_in for cell in cells):
                     # Plots are not graded, so matplotlib is a stand-in; this notebook needed the real one.

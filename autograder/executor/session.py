@@ -227,7 +227,8 @@ class ExecutorSession:
             raise ExecutorBroken("the session was ended")
         self.close()
         self._buffer, self._skip, self._broken, self._namespace = bytearray(), 0, False, None
-        self.log.append("a cell ended the student process: a new one runs the cells again")
+        self.log.append("a cell hung or died in the student process that ran the cells in one go: a new one (a "
+                        "new sandbox) runs the cells again, one by one")
         self.start()
         if self._real_plots:
             self.real_plots()

@@ -38,7 +38,7 @@ def test_a_hanging_cell_runs_once_and_the_cells_around_it_keep_their_state(tmp_p
     assert printed(report, "hang") == ["start"], "the hanging cell ran again (its time limit paid twice)"
     # The cells before it ran again, one child each, to rebuild the state the hang took down with the process.
     assert printed(report, "before") == ["1", "1"], report.output[-500:]
-    assert sum("a new one runs the cells again" in line for line in report.log) == 1, report.log
+    assert sum("runs the cells again, one by one" in line for line in report.log) == 1, report.log
     assert printed(report, "after") == ["2"], "the cell after the hang did not see the state before it"
     assert report.score == report.max_score
 
