@@ -230,6 +230,9 @@ class ExecutorSession:
         self.log.append("a cell hung or died in the student process that ran the cells in one go: a new one (a "
                         "new sandbox) runs the cells again, one by one")
         self.start()
+        if self._killed:  # Ctrl-C while it started: the kill found nothing to end
+            self._kill()
+            raise ExecutorBroken("the session was ended")
         if self._real_plots:
             self.real_plots()
 
