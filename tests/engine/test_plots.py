@@ -89,3 +89,16 @@ def test_the_rerun_with_the_real_library_does_not_pay_for_a_hang_twice(tmp_path,
     assert "SEEN hang ran" not in report.output, "the rerun ran the cell that had run out of time again"
     assert [c.status for c in report.cells][-3:] == ["ok", "ok", "timeout"], report.cells
     assert report.score == report.max_score, [(o.check.title, o.message) for o in report.outcomes if not o.passed]
+
+
+def test_a_new_student_process_after_a_dying_cell_keeps_the_real_library(tmp_path, student_user):
+    # The first cells run in the student process itself; one that ends it costs a new process (a new sandbox),
+    # which must still give the rerun's cells the real library, or the cell that needs it fails there.
+    die = "import os\nos._exit(3)"
+    cells = [*solution_cells(), NEEDS_REAL, SCALED_GRADIENTS.strip(), die]
+    report = grade_notebook(write_notebook(tmp_path / "die.ipynb", cells), user=student_user)
+    _, reruns = _timing_and_plots(report)
+    assert len(reruns) == 1, report.log
+    assert [c.status for c in report.cells][-3:] == ["ok", "ok", "died"], report.cells
+    assert sum("runs the cells again, one by one" in line for line in report.log) == 1, report.log
+    assert report.score == report.max_score, [(o.check.title, o.message) for o in report.outcomes if not o.passed]
