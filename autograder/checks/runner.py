@@ -43,11 +43,11 @@ def proven_functions(checks: Sequence[Check], outcomes: Sequence[CheckOutcome]) 
 
 
 def run_check(check: Check, session: ExecutorSession | _Port, seed: int, log: list[str],
-              proven: frozenset[str] = frozenset(), asked: set[str] | None = None) -> CheckOutcome:
+              proven: frozenset[str] = frozenset(), asked: set[str] | None = None, draw: int = 0) -> CheckOutcome:
     """One check against a session whose cells have run; a bug in the check is logged, never raised.
     ``proven``: the helpers the check may leave as the student's own (see Context.call); ``asked`` gets the
-    helpers the check's probes could substitute."""
-    context = Context(session, seed, check.title, proven)  # type: ignore[arg-type]  # a _Port probes alike
+    helpers the check's probes could substitute; ``draw``: which of its streams of hidden inputs (Context)."""
+    context = Context(session, seed, check.title, proven, draw)  # type: ignore[arg-type]  # a _Port probes alike
     if asked is not None:
         context.asked = asked
     try:
@@ -84,15 +84,17 @@ def run_checks(checks: Sequence[Check], session: ExecutorSession, seed: int, log
     ran_with: dict[int, tuple[frozenset[str], set[str], list[str]]] = {}  # the proven given, helpers asked, log
     proven = frozenset() if public_only else frozenset(c.function for c in checks)  # first pass: all assumed
     pending = list(range(len(checks)))
-    for _ in rounds(checks, public_only):  # level k settles in pass k + 1 at the latest
+    for draw, _ in enumerate(rounds(checks, public_only)):  # level k settles in pass k + 1 at the latest
         if stop():
             break
 
-        def judge(key: int, port: _Port, given: frozenset[str] = proven) -> CheckOutcome:
+        # A check run again draws new hidden inputs: in the pass before, the student's code may have called the
+        # grader's helpers on its old ones (they are substituted in other checks' probes) and kept the answers.
+        def judge(key: int, port: _Port, given: frozenset[str] = proven, draw: int = draw) -> CheckOutcome:
             asked: set[str] = set()
             lines: list[str] = []
             ran_with[key] = (given, asked, lines)
-            return run_check(checks[key], port, seed, lines, given, asked)
+            return run_check(checks[key], port, seed, lines, given, asked, draw)
 
         outcomes.update(_Round(session, len(pending)).run(pending, judge))
         if public_only:

@@ -166,7 +166,8 @@ def _bwrap(info_fd: int, mounts: Sequence[str]) -> list[str]:
 
 # The sandbox's init (pid 1): starts the runtime with the argv it was given, lets go of the pipes (the grader
 # sees end-of-stream when every runtime process is gone), then reaps orphans until the grader kills it.
-# Processes inside cannot signal their namespace's init, so nothing of the student can end it early.
+# Processes inside cannot signal their namespace's init (the kernel drops signals it has no handler for; the
+# init drops Python's SIGINT handler, the one it had), so nothing of the student can end it early.
 # The runtime runs in the init's fork, not in a second interpreter started by exec: it does what -S left out
 # (the interpreter's site-packages, as a plain start adds them) and runs the runtime's compiled code when the
 # grader left it beside the source for this interpreter (runtime.pyc), else the source. One interpreter start
@@ -201,6 +202,8 @@ INIT = ("import os, sys, time\n"
         "        traceback.print_exc()\n"
         "        sys.stderr.flush()\n"
         "    os._exit(1)\n"
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
         "for fd in sys.argv[2:4]:\n"
         "    os.close(int(fd))\n"
         "while True:\n"

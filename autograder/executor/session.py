@@ -139,6 +139,7 @@ class ExecutorSession:
                             + (" inside the sandbox" if in_sandbox else " (no isolation); OS limits still apply"))
         self._start_cgroup()
         cmd_r, self._cmd_w = os.pipe()
+        os.set_blocking(self._cmd_w, False)  # see _send
         self._reply_r, reply_w = os.pipe()
         info_r, info_w = os.pipe() if in_sandbox else (-1, -1)
         argv = sandbox.command(self.isolation, self.python, home / "runtime.py", (cmd_r, reply_w), self.limits,
@@ -462,25 +463,30 @@ class ExecutorSession:
         callbacks = 0
         grace = 0.0
         cap = time.monotonic() + total if total is not None else float("inf")
+        look = clock.next_wait()  # when to read the CPU clock next: between frames too, a flood must not stop it
         while True:
-            frame = self._receive(grace if killed else min(clock.next_wait(), cap))
-            if frame is not None and not killed and time.monotonic() >= cap:
-                frame = None  # over the whole request's cap: stopped as for a timeout, whatever keeps arriving
+            frame = self._receive(grace if killed else min(look, cap))
+            now = time.monotonic()
+            if killed and (frame is None or now >= grace):  # the grace after a kill is over, whatever arrives
+                self._broken = True
+                if in_head:
+                    return "timeout", {}
+                raise ExecutorBroken("the student process did not recover from a timeout")
+            if frame is None and self._broken:  # the end of the stream: the student process is gone
+                if in_head:
+                    return "died", {}
+                raise ExecutorBroken("the student process stopped answering")
+            if not killed and now >= min(look, cap):
+                if now >= cap or clock.expired():
+                    self._kill_child(pid)
+                    killed = True
+                    grace = now + KILL_GRACE
+                    continue  # what arrives from now on only ends the request
+                look = clock.next_wait()
             if frame is None:
-                if in_head and (killed or self._broken):  # the end of the stream, or of the grace after a kill
-                    self._broken = True
-                    return ("timeout" if killed else "died"), {}
-                if killed or self._broken:
-                    self._broken = True
-                    raise ExecutorBroken("the student process did not recover from a timeout")
-                if not clock.expired() and time.monotonic() < cap:  # the CPU clock is read between waits
-                    continue
-                self._kill_child(pid)
-                killed = True
-                grace = time.monotonic() + KILL_GRACE
                 continue
             op = frame.get("op")
-            if op == "callback":
+            if op == "callback" and serve is not None:  # a cell's request serves none: its callbacks are junk
                 callbacks += 1
                 name = frame.get("name")
                 if serve is None or allowed is None or name not in allowed:
@@ -493,6 +499,7 @@ class ExecutorSession:
             elif progress is not None and op == progress[0] and reply is None and not killed:
                 if progress[1](frame):
                     clock = self._deadline(timeout)
+                    look = clock.next_wait()
                     callbacks = 0
                 else:
                     progress = None  # a forged report: the running cell's clock runs on, and so does every later one
@@ -512,12 +519,21 @@ class ExecutorSession:
                 return "ok", reply
 
     def _send(self, obj: dict) -> None:
+        """Write one frame to the command pipe, within KILL_GRACE: a student process that stops reading (a head
+        stopped by a signal, a probe that floods callbacks and reads no answer) breaks the session instead of
+        blocking the grader for good (the pipe is non-blocking)."""
         data = json.dumps(obj).encode("utf-8")
+        deadline = time.monotonic() + KILL_GRACE
         try:
             # Header and body in one write: each write wakes the reader (a callback's round trip paid two).
             view = memoryview(b"%010d" % len(data) + data)
             while view:
-                view = view[os.write(self._cmd_w, view):]
+                try:
+                    view = view[os.write(self._cmd_w, view):]
+                except BlockingIOError:
+                    if not select.select([], [self._cmd_w], [], max(deadline - time.monotonic(), 0))[1]:
+                        self._broken = True
+                        raise ExecutorBroken("the student process stopped reading the grader's commands") from None
         except OSError as exc:  # the student process is gone
             self._broken = True
             raise ExecutorBroken(f"cannot send to the student process: {exc}") from exc

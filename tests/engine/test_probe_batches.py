@@ -117,6 +117,10 @@ def test_a_grade_whose_helpers_pass_forks_one_child_for_all_its_checks(tmp_path,
     assert children == 1, f"expected the cells in the head and one child for every check's probes: {timing}"
 
 
+def _words(message: str) -> str:
+    return re.sub(r"\d[\d.e+-]*", "#", message)
+
+
 def _helpers_first(checks, session, seed: int) -> list[CheckOutcome]:
     """What the passes must come to: a round per level of helpers, each check alone, given the helpers proven."""
     outcomes: dict[int, CheckOutcome] = {}
@@ -131,7 +135,7 @@ def _helpers_first(checks, session, seed: int) -> list[CheckOutcome]:
                                    ("compute_gradients", "lin_reg_l2"), ("sigmoid", "compute_logistic_gradients")])
 def test_checks_run_at_once_end_as_if_every_helper_had_been_checked_first(student_user, wrong):
     # The first pass assumes every helper passes (so it stays the student's own); what relied on a wrong guess
-    # runs again. The outcomes, messages included, must be those of checking helpers first.
+    # runs again. The verdicts and the messages' words must be those of checking helpers first.
     checks = all_checks()
     cells = solution_cells(**{name: WRONG[name] for name in wrong})
     with ExecutorSession(user=student_user) as session:
@@ -142,7 +146,8 @@ def test_checks_run_at_once_end_as_if_every_helper_had_been_checked_first(studen
         at_once = run_checks(checks, session, 7, log)
         children = session.requests - before
         first = _helpers_first(checks, session, 7)
-    assert [(o.check.title, o.passed, o.message) for o in at_once] == [
-        (o.check.title, o.passed, o.message) for o in first]
+    # A check run again draws new hidden inputs (see Context), so its message may show other numbers.
+    assert [(o.check.title, o.passed, _words(o.message)) for o in at_once] == [
+        (o.check.title, o.passed, _words(o.message)) for o in first]
     assert not log, log
     assert (children == 1) if not wrong else (2 <= children <= len(rounds(checks))), children
