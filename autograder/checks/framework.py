@@ -127,12 +127,12 @@ class Context:
     """What a check gets: a random generator of its own and a way to call the student's functions."""
 
     def __init__(self, session: ExecutorSession, seed: int, check_title: str,
-                 proven: frozenset[str] = frozenset(), draw: int = 0) -> None:
+                 proven: frozenset[str] = frozenset(), draw: Sequence[int] = ()) -> None:
         self.session = session
         # One stream per (submission seed, check): adding a check never changes another check's inputs. A check
-        # run again (``draw`` > 0, see runner) gets inputs of its own: answers saved from an earlier run's
-        # helpers (the grader's, called by the student's code) are useless to it.
-        self.rng = np.random.default_rng([seed, zlib.crc32(check_title.encode())] + ([draw] if draw else []))
+        # run again (``draw`` given, see runner) gets inputs of its own, unknown to the student's code: answers
+        # it got from the grader's helpers in an earlier pass are useless to it.
+        self.rng = np.random.default_rng([seed, zlib.crc32(check_title.encode()), *draw])
         self.proven = proven
         self.asked: set[str] = set()  # every helper a probe could substitute (proven or not): see runner
 

@@ -15,6 +15,7 @@ and a notebook whose helpers pass has all its probes served by one child.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -43,7 +44,8 @@ def proven_functions(checks: Sequence[Check], outcomes: Sequence[CheckOutcome]) 
 
 
 def run_check(check: Check, session: ExecutorSession | _Port, seed: int, log: list[str],
-              proven: frozenset[str] = frozenset(), asked: set[str] | None = None, draw: int = 0) -> CheckOutcome:
+              proven: frozenset[str] = frozenset(), asked: set[str] | None = None,
+              draw: Sequence[int] = ()) -> CheckOutcome:
     """One check against a session whose cells have run; a bug in the check is logged, never raised.
     ``proven``: the helpers the check may leave as the student's own (see Context.call); ``asked`` gets the
     helpers the check's probes could substitute; ``draw``: which of its streams of hidden inputs (Context)."""
@@ -84,13 +86,16 @@ def run_checks(checks: Sequence[Check], session: ExecutorSession, seed: int, log
     ran_with: dict[int, tuple[frozenset[str], set[str], list[str]]] = {}  # the proven given, helpers asked, log
     proven = frozenset() if public_only else frozenset(c.function for c in checks)  # first pass: all assumed
     pending = list(range(len(checks)))
-    for draw, _ in enumerate(rounds(checks, public_only)):  # level k settles in pass k + 1 at the latest
+    # A check run again draws new hidden inputs from a secret of this grade: in an earlier pass, the student's
+    # code may have called the grader's helpers (substituted in other checks' probes) on its old inputs, or on
+    # inputs it predicted (the notebook's bytes seed them, and the cells can rebuild those), and kept the answers.
+    secret = secrets.randbits(64)
+    for n, _ in enumerate(rounds(checks, public_only)):  # level k settles in pass k + 1 at the latest
         if stop():
             break
+        draw = (n, secret) if n else ()
 
-        # A check run again draws new hidden inputs: in the pass before, the student's code may have called the
-        # grader's helpers on its old ones (they are substituted in other checks' probes) and kept the answers.
-        def judge(key: int, port: _Port, given: frozenset[str] = proven, draw: int = draw) -> CheckOutcome:
+        def judge(key: int, port: _Port, given: frozenset[str] = proven, draw: tuple = draw) -> CheckOutcome:
             asked: set[str] = set()
             lines: list[str] = []
             ran_with[key] = (given, asked, lines)
