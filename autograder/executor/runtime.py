@@ -685,8 +685,7 @@ def _here(work) -> None:
     reply = work(-1)
     if _getpid() != me:  # a copy the student's code forked: only the process the grader knows may answer
         _exit(0)
-    _end_leftovers(me)
-    write_frame(REPLY_FD, reply, {"op": "ended"})
+    write_frame(REPLY_FD, reply, {"op": "ended"})  # _cells_reply ended what each cell left in our group
 
 
 def _cell_reply(ns: dict, index: int, source: str, answers: int) -> dict:
